@@ -1,0 +1,90 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Every target is built in Swift 6 mode with the same upcoming features, as swift-log does.
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "vigil",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "VigilCore", targets: ["VigilCore"]),
+        .library(name: "VigilProfiles", targets: ["VigilProfiles"]),
+        .library(name: "VigilTestKit", targets: ["VigilTestKit"]),
+        .library(name: "VigilAgent", targets: ["VigilAgent"]),
+        .executable(name: "vigil-agent", targets: ["vigil-agent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // The event core: event model, symbols, batches, protocols, engine. No syscalls, no I/O.
+        .target(
+            name: "VigilCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Behavioral baselines learned per workload and per principal, and the deviation detector.
+        .target(
+            name: "VigilProfiles",
+            dependencies: ["VigilCore"],
+            swiftSettings: strictSettings
+        ),
+        // In-memory sensor, store, responder and output, and event builders for tests and examples.
+        .target(
+            name: "VigilTestKit",
+            dependencies: ["VigilCore"],
+            swiftSettings: strictSettings
+        ),
+        // The batteries-included composition behind the `vigil-agent` binary.
+        .target(
+            name: "VigilAgent",
+            dependencies: [
+                "VigilCore",
+                "VigilProfiles",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "vigil-agent",
+            dependencies: [
+                "VigilAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/vigil-agent",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilCoreTests",
+            dependencies: ["VigilCore", "VigilTestKit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilProfilesTests",
+            dependencies: ["VigilProfiles", "VigilTestKit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilAgentTests",
+            dependencies: ["VigilAgent", "VigilTestKit", "vigil-agent"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,109 @@
+import Foundation
+import VigilCore
+
+/// The formats `vigil-agent` writes alerts in.
+public enum AlertFormat: String, Sendable, CaseIterable {
+    /// JSON Lines: one finding or incident object per line (the stable alert schema).
+    case json
+    /// One readable line per finding, a short block per incident.
+    case text
+}
+
+/// Writes alerts to a file or standard output, in JSON Lines or text.
+public actor StreamAlertOutput: AlertOutput {
+    private let handle: FileHandle
+    private let closeAtEnd: Bool
+    private let format: AlertFormat
+    private var jsonEncoder: AlertEncoder
+    private let symbols: SymbolTable
+    private var buffer: [UInt8] = []
+    private let flushEachAlert: Bool
+
+    /// Writes to the file at `path` (created or truncated), or to standard output when `path` is nil or `-`.
+    public init(path: String?, format: AlertFormat, symbols: SymbolTable) throws {
+        if let path, path != "-" {
+            guard FileManager.default.createFile(atPath: path, contents: nil),
+                let handle = FileHandle(forWritingAtPath: path)
+            else {
+                throw AgentError("cannot write alerts to \(path): \(String(cString: strerror(errno)))")
+            }
+            self.handle = handle
+            self.closeAtEnd = true
+            self.flushEachAlert = false
+        } else {
+            self.handle = FileHandle.standardOutput
+            self.closeAtEnd = false
+            // Someone may be watching a live stream: show each alert as it comes.
+            self.flushEachAlert = true
+        }
+        self.format = format
+        self.symbols = symbols
+        self.jsonEncoder = AlertEncoder(symbols: symbols)
+    }
+
+    public func write(_ alert: Alert) throws {
+        switch format {
+        case .json: buffer.append(contentsOf: jsonEncoder.line(for: alert).utf8)
+        case .text: buffer.append(contentsOf: TextAlertRenderer(symbols: symbols).render(alert).utf8)
+        }
+        buffer.append(0x0a)
+        if flushEachAlert || buffer.count >= 1 << 16 { try flush() }
+    }
+
+    public func finish() throws {
+        try flush()
+        if closeAtEnd { try handle.close() }
+    }
+
+    private func flush() throws {
+        if buffer.isEmpty { return }
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Renders alerts for people: one line per finding, a short block per incident.
+public struct TextAlertRenderer: Sendable {
+    /// The table the alerts' symbols come from.
+    public let symbols: SymbolTable
+
+    /// Creates a renderer.
+    public init(symbols: SymbolTable) { self.symbols = symbols }
+
+    /// The alert as text, without a trailing newline.
+    public func render(_ alert: Alert) -> String {
+        switch alert {
+        case .finding(let finding): return render(finding)
+        case .incident(let incident): return render(incident)
+        }
+    }
+
+    private func render(_ finding: Finding) -> String {
+        var line = "\(RFC3339.formatCompact(nanoseconds: finding.time)) \(finding.severity.name.uppercased()) "
+        line += "\(finding.rule.id) [\(symbols.workload(finding.event.workload).name)]"
+        if let process = finding.process {
+            line += " pid \(process.key.pid)"
+            if !process.executable.isEmpty { line += " \(process.executable)" }
+        }
+        if !finding.event.principal.isNone { line += " principal \(symbols.string(finding.event.principal))" }
+        line += ": \(finding.explanation) (\(finding.mitre.technique) \(finding.mitre.tactic.name))"
+        if finding.eventsLostBefore > 0 { line += " [\(finding.eventsLostBefore) events lost before this]" }
+        for record in finding.response { line += " [response: \(record.action.kind.rawValue) \(record.outcome.rawValue)]" }
+        return line
+    }
+
+    private func render(_ incident: Incident) -> String {
+        var lines = ["INCIDENT \(incident.id) \(incident.severity.name.uppercased()): \(incident.title)"]
+        if !incident.narrative.isEmpty { lines.append("  \(incident.narrative)") }
+        for (number, step) in incident.steps.enumerated() {
+            let root = step.findingIDs.contains(incident.rootCause) ? " (root cause)" : ""
+            lines.append(
+                "  \(number + 1). \(RFC3339.formatCompact(nanoseconds: step.time)) \(step.layer.name) "
+                    + "\(step.mitre.technique): \(step.summary)\(root)")
+        }
+        for record in incident.response {
+            lines.append("  response: \(record.action.kind.rawValue) \(record.outcome.rawValue) \(record.detail)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

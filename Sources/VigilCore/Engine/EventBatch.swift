@@ -1,0 +1,31 @@
+/// A reusable, contiguous buffer of events: the unit that moves between sensors, shards and detectors.
+///
+/// Sensors fill one, push it, and call ``removeAll()`` to reuse its storage, so steady-state batching
+/// allocates nothing.
+public struct EventBatch: RandomAccessCollection, Sendable {
+    /// The events, in order.
+    public var events: ContiguousArray<Event>
+
+    /// An empty batch with room for `capacity` events.
+    public init(capacity: Int = 1024) {
+        events = []
+        events.reserveCapacity(capacity)
+    }
+
+    /// A batch holding `events`.
+    public init(_ events: some Sequence<Event>) {
+        self.events = ContiguousArray(events)
+    }
+
+    @inlinable public var startIndex: Int { events.startIndex }
+    @inlinable public var endIndex: Int { events.endIndex }
+    @inlinable public subscript(position: Int) -> Event { events[position] }
+
+    /// Appends an event.
+    @inlinable
+    public mutating func append(_ event: Event) { events.append(event) }
+
+    /// Empties the batch, keeping its storage for reuse.
+    @inlinable
+    public mutating func removeAll() { events.removeAll(keepingCapacity: true) }
+}

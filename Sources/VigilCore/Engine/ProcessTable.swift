@@ -1,0 +1,108 @@
+/// A shard's memory of the processes it has seen, for the process and ancestry of findings.
+///
+/// Fed by exec, fork and exit events in arrival order. Shard-confined (no locks). Bounded: when full it
+/// forgets exited processes first, then the oldest half of what is left, and counts what it forgot.
+struct ProcessTable {
+    struct Entry {
+        var parent: ProcessKey
+        var executable: Symbol
+        var arguments: Symbol
+        var exited: Bool
+        var order: UInt64
+    }
+
+    private(set) var entries: [ProcessKey: Entry] = [:]
+    private var clock: UInt64 = 0
+    let capacity: Int
+    private(set) var evicted: UInt64 = 0
+
+    /// The most ancestors reported with a finding.
+    static let maximumAncestry = 16
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        entries.reserveCapacity(self.capacity)
+    }
+
+    mutating func observe(_ events: EventBatch) {
+        for event in events.events {
+            guard case .process(let fields) = event.fields else { continue }
+            switch event.kind {
+            case .processExec:
+                insert(event.process, Entry(
+                    parent: fields.parent, executable: fields.executable, arguments: fields.arguments,
+                    exited: false, order: 0))
+            case .processFork:
+                // A child starts as a copy of its parent until it execs.
+                let parent = entries[fields.parent]
+                insert(event.process, Entry(
+                    parent: fields.parent,
+                    executable: fields.executable.isNone ? (parent?.executable ?? .none) : fields.executable,
+                    arguments: fields.arguments.isNone ? (parent?.arguments ?? .none) : fields.arguments,
+                    exited: false, order: 0))
+            case .processExit:
+                entries[event.process]?.exited = true
+            default:
+                break
+            }
+        }
+    }
+
+    private mutating func insert(_ key: ProcessKey, _ entry: Entry) {
+        if key.pid == 0 { return }
+        if entries[key] == nil && entries.count >= capacity { evict() }
+        var entry = entry
+        clock &+= 1
+        entry.order = clock
+        entries[key] = entry
+    }
+
+    private mutating func evict() {
+        let before = entries.count
+        entries = entries.filter { !$0.value.exited }
+        if entries.count >= capacity * 3 / 4 {
+            let cutoff = entries.values.map(\.order).sorted()[entries.count / 2]
+            entries = entries.filter { $0.value.order >= cutoff }
+        }
+        entries.reserveCapacity(capacity)
+        evicted &+= UInt64(before - entries.count)
+    }
+
+    /// The summary of `key` and of its known ancestors (parent first).
+    func describe(_ key: ProcessKey, symbols: SymbolTable) -> (ProcessSummary?, [ProcessSummary]) {
+        guard key.pid != 0 else { return (nil, []) }
+        func summary(_ key: ProcessKey, _ entry: Entry?) -> ProcessSummary {
+            ProcessSummary(
+                key: key,
+                executable: entry.map { symbols.string($0.executable) } ?? "",
+                arguments: entry.map { ArgumentList.split(symbols.string($0.arguments)) } ?? [])
+        }
+        let entry = entries[key]
+        var ancestry: [ProcessSummary] = []
+        var next = entry?.parent
+        while let parentKey = next, parentKey.pid != 0, ancestry.count < Self.maximumAncestry {
+            let parent = entries[parentKey]
+            ancestry.append(summary(parentKey, parent))
+            next = parent?.parent
+        }
+        return (summary(key, entry), ancestry)
+    }
+}
+
+/// Arguments travel as one string with NUL separators, as in `/proc/PID/cmdline`.
+public enum ArgumentList {
+    /// Joins arguments with NUL separators.
+    public static func join(_ arguments: some Sequence<String>) -> String {
+        arguments.joined(separator: "\u{0}")
+    }
+
+    /// Splits a NUL-separated argument string; an empty string has no arguments.
+    public static func split(_ joined: String) -> [String] {
+        joined.isEmpty ? [] : joined.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// Arguments as a shell-like line for humans (`sh -c 'id; whoami'`).
+    public static func display(_ joined: String) -> String {
+        split(joined).map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
+    }
+}

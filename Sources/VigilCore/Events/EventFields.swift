@@ -1,0 +1,618 @@
+/// The kind-specific fields of an ``Event``. Each ``EventKind`` uses exactly one case
+/// (``EventKind/fieldGroup``); every case's payload is trivially copyable.
+@frozen
+public enum EventFields: Sendable, BitwiseCopyable, Equatable {
+    /// `process.exec`, `process.exit`, `process.fork`.
+    case process(ProcessFields)
+    /// `file.*`.
+    case file(FileFields)
+    /// `network.connect`, `network.accept`, `network.bind`, `network.listen`.
+    case network(NetworkFields)
+    /// `network.dns_query`.
+    case dns(DNSFields)
+    /// `syscall`.
+    case syscall(SyscallFields)
+    /// `capability`.
+    case capability(CapabilityFields)
+    /// `ptrace`.
+    case ptrace(PtraceFields)
+    /// `module.load`.
+    case module(ModuleFields)
+    /// `namespace.mount`, `namespace.unshare`, `namespace.setns`.
+    case namespace(NamespaceFields)
+    /// `memfd.create`.
+    case memfd(MemfdFields)
+    /// `bpf`.
+    case bpf(BPFFields)
+    /// `credentials.change`.
+    case credentials(CredentialFields)
+    /// `audit.record`.
+    case audit(AuditFields)
+    /// `cloud.api_call`.
+    case cloud(CloudFields)
+    /// `k8s.request`.
+    case kubernetes(KubernetesFields)
+    /// `http.request`.
+    case http(HTTPFields)
+
+    /// Names the cases, for matching a kind to its payload without a value.
+    public enum Group: String, Sendable, CaseIterable {
+        case process, file, network, dns, syscall, capability, ptrace, module, namespace, memfd, bpf
+        case credentials, audit, cloud, kubernetes, http
+    }
+
+    /// Which case this is.
+    public var group: Group {
+        switch self {
+        case .process: return .process
+        case .file: return .file
+        case .network: return .network
+        case .dns: return .dns
+        case .syscall: return .syscall
+        case .capability: return .capability
+        case .ptrace: return .ptrace
+        case .module: return .module
+        case .namespace: return .namespace
+        case .memfd: return .memfd
+        case .bpf: return .bpf
+        case .credentials: return .credentials
+        case .audit: return .audit
+        case .cloud: return .cloud
+        case .kubernetes: return .kubernetes
+        case .http: return .http
+        }
+    }
+}
+
+/// Fields of process events. For `process.fork` the event's process is the child and ``parent`` the parent.
+@frozen
+public struct ProcessFields: Sendable, BitwiseCopyable, Equatable {
+    /// The parent process.
+    public var parent: ProcessKey
+    /// The executable's full path.
+    public var executable: Symbol
+    /// The arguments, `argv[0]` first, separated by NUL bytes (as in `/proc/PID/cmdline`).
+    public var arguments: Symbol
+    /// The working directory.
+    public var workingDirectory: Symbol
+    /// The effective user id, or ``Event/unknownUID``.
+    public var effectiveUID: UInt32
+    /// The group id, or ``Event/unknownUID``.
+    public var gid: UInt32
+    /// The exit status for `process.exit` (the `wait` status: code in bits 8–15, signal in 0–6).
+    public var exitStatus: Int32
+    /// Whether the sensor cut the arguments at its bound.
+    public var argumentsTruncated: Bool
+
+    /// Creates process fields.
+    public init(
+        parent: ProcessKey = .none,
+        executable: Symbol = .none,
+        arguments: Symbol = .none,
+        workingDirectory: Symbol = .none,
+        effectiveUID: UInt32 = Event.unknownUID,
+        gid: UInt32 = Event.unknownUID,
+        exitStatus: Int32 = 0,
+        argumentsTruncated: Bool = false
+    ) {
+        self.parent = parent
+        self.executable = executable
+        self.arguments = arguments
+        self.workingDirectory = workingDirectory
+        self.effectiveUID = effectiveUID
+        self.gid = gid
+        self.exitStatus = exitStatus
+        self.argumentsTruncated = argumentsTruncated
+    }
+}
+
+/// Fields of file events.
+@frozen
+public struct FileFields: Sendable, BitwiseCopyable, Equatable {
+    /// The file's full path (for `file.symlink`, what the link points at).
+    public var path: Symbol
+    /// The second path: the new name of a rename or link, the link itself for a symlink.
+    public var target: Symbol
+    /// `open` flags (`O_RDONLY`, `O_WRONLY|O_CREAT`, ...), as the kernel reports them.
+    public var flags: UInt32
+    /// The mode of `chmod` or of a created file.
+    public var mode: UInt32
+    /// The syscall's result: a file descriptor or 0 on success, `-errno` on failure.
+    public var result: Int32
+
+    /// Creates file fields.
+    public init(path: Symbol, target: Symbol = .none, flags: UInt32 = 0, mode: UInt32 = 0, result: Int32 = 0) {
+        self.path = path
+        self.target = target
+        self.flags = flags
+        self.mode = mode
+        self.result = result
+    }
+}
+
+/// Transport protocols of network events.
+public enum TransportProtocol: UInt8, Sendable, BitwiseCopyable, CaseIterable {
+    /// Unknown or not applicable.
+    case unknown = 0
+    /// TCP.
+    case tcp = 6
+    /// UDP.
+    case udp = 17
+    /// Raw IP or packet sockets.
+    case raw = 255
+
+    /// `tcp`, `udp`, `raw` or `unknown`.
+    public var name: String {
+        switch self {
+        case .unknown: return "unknown"
+        case .tcp: return "tcp"
+        case .udp: return "udp"
+        case .raw: return "raw"
+        }
+    }
+
+    /// The protocol with the given name.
+    public init?(name: String) {
+        guard let value = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = value
+    }
+}
+
+/// Fields of connect, accept, bind and listen events.
+@frozen
+public struct NetworkFields: Sendable, BitwiseCopyable, Equatable {
+    /// The transport protocol.
+    public var transport: TransportProtocol
+    /// The local address and port.
+    public var local: SocketAddress
+    /// The remote address and port (the destination of a connect, the client of an accept).
+    public var remote: SocketAddress
+    /// 0 on success, `-errno` on failure (`-EINPROGRESS` for a non-blocking connect in progress).
+    public var result: Int32
+
+    /// Creates network fields.
+    public init(
+        transport: TransportProtocol,
+        local: SocketAddress = .none,
+        remote: SocketAddress = .none,
+        result: Int32 = 0
+    ) {
+        self.transport = transport
+        self.local = local
+        self.remote = remote
+        self.result = result
+    }
+}
+
+/// Fields of DNS query events.
+@frozen
+public struct DNSFields: Sendable, BitwiseCopyable, Equatable {
+    /// The queried name, without the trailing dot.
+    public var name: Symbol
+    /// The query type (1 = A, 28 = AAAA, 16 = TXT, ...).
+    public var queryType: UInt16
+    /// The resolver the query went to.
+    public var server: SocketAddress
+
+    /// Creates DNS fields.
+    public init(name: Symbol, queryType: UInt16, server: SocketAddress = .none) {
+        self.name = name
+        self.queryType = queryType
+        self.server = server
+    }
+}
+
+/// Fields of syscall-use events.
+@frozen
+public struct SyscallFields: Sendable, BitwiseCopyable, Equatable {
+    /// The syscall number for the event's architecture.
+    public var number: Int32
+    /// The audit architecture (`AUDIT_ARCH_X86_64` = 0xc000003e, `AUDIT_ARCH_AARCH64` = 0xc00000b7), or 0.
+    public var architecture: UInt32
+    /// How many calls this event stands for (usage is aggregated in the kernel).
+    public var count: UInt32
+
+    /// Creates syscall fields.
+    public init(number: Int32, architecture: UInt32 = 0, count: UInt32 = 1) {
+        self.number = number
+        self.architecture = architecture
+        self.count = count
+    }
+}
+
+/// Fields of capability events.
+@frozen
+public struct CapabilityFields: Sendable, BitwiseCopyable, Equatable {
+    /// The capability number (`CAP_SYS_ADMIN` = 21, ...).
+    public var capability: UInt8
+    /// 0 when granted, `-EPERM` when denied.
+    public var result: Int32
+
+    /// Creates capability fields.
+    public init(capability: UInt8, result: Int32 = 0) {
+        self.capability = capability
+        self.result = result
+    }
+}
+
+/// Fields of ptrace events.
+@frozen
+public struct PtraceFields: Sendable, BitwiseCopyable, Equatable {
+    /// The request (`PTRACE_ATTACH` = 16, `PTRACE_SEIZE` = 0x4206, `PTRACE_POKETEXT` = 4, ...).
+    public var request: Int32
+    /// The traced process.
+    public var target: ProcessKey
+    /// 0 on success, `-errno` on failure.
+    public var result: Int32
+
+    /// Creates ptrace fields.
+    public init(request: Int32, target: ProcessKey, result: Int32 = 0) {
+        self.request = request
+        self.target = target
+        self.result = result
+    }
+}
+
+/// Fields of kernel-module load events.
+@frozen
+public struct ModuleFields: Sendable, BitwiseCopyable, Equatable {
+    /// The module's name or file path.
+    public var name: Symbol
+    /// Whether the module came from a file descriptor (`finit_module`) rather than memory (`init_module`).
+    public var fromFile: Bool
+    /// 0 on success, `-errno` on failure.
+    public var result: Int32
+
+    /// Creates module fields.
+    public init(name: Symbol, fromFile: Bool, result: Int32 = 0) {
+        self.name = name
+        self.fromFile = fromFile
+        self.result = result
+    }
+}
+
+/// Fields of mount, unshare and setns events.
+@frozen
+public struct NamespaceFields: Sendable, BitwiseCopyable, Equatable {
+    /// `CLONE_*` flags for unshare and setns, `MS_*` flags for mount.
+    public var flags: UInt64
+    /// The mount source, or the namespace file joined by setns.
+    public var source: Symbol
+    /// The mount point.
+    public var target: Symbol
+    /// The filesystem type of a mount.
+    public var filesystem: Symbol
+    /// 0 on success, `-errno` on failure.
+    public var result: Int32
+
+    /// Creates namespace fields.
+    public init(
+        flags: UInt64,
+        source: Symbol = .none,
+        target: Symbol = .none,
+        filesystem: Symbol = .none,
+        result: Int32 = 0
+    ) {
+        self.flags = flags
+        self.source = source
+        self.target = target
+        self.filesystem = filesystem
+        self.result = result
+    }
+}
+
+/// Fields of memfd_create events.
+@frozen
+public struct MemfdFields: Sendable, BitwiseCopyable, Equatable {
+    /// The name given to the memory file.
+    public var name: Symbol
+    /// `MFD_*` flags.
+    public var flags: UInt32
+    /// The new file descriptor, or `-errno`.
+    public var result: Int32
+
+    /// Creates memfd fields.
+    public init(name: Symbol, flags: UInt32 = 0, result: Int32 = 0) {
+        self.name = name
+        self.flags = flags
+        self.result = result
+    }
+}
+
+/// Fields of bpf() events.
+@frozen
+public struct BPFFields: Sendable, BitwiseCopyable, Equatable {
+    /// The command (`BPF_PROG_LOAD` = 5, `BPF_MAP_CREATE` = 0, ...).
+    public var command: Int32
+    /// The program type for `BPF_PROG_LOAD`, else 0.
+    public var programType: UInt32
+    /// The program or map name, where given.
+    public var name: Symbol
+    /// The result: a file descriptor, 0, or `-errno`.
+    public var result: Int32
+
+    /// Creates bpf fields.
+    public init(command: Int32, programType: UInt32 = 0, name: Symbol = .none, result: Int32 = 0) {
+        self.command = command
+        self.programType = programType
+        self.name = name
+        self.result = result
+    }
+}
+
+/// Which credential change a `credentials.change` event records.
+public enum CredentialOperation: UInt8, Sendable, BitwiseCopyable, CaseIterable {
+    case setuid = 1, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid, capset, setgroups
+
+    /// The syscall's name.
+    public var name: String { String(describing: self) }
+
+    /// The operation with the given syscall name.
+    public init?(name: String) {
+        guard let value = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = value
+    }
+}
+
+/// Fields of credential-change events.
+@frozen
+public struct CredentialFields: Sendable, BitwiseCopyable, Equatable {
+    /// The syscall.
+    public var operation: CredentialOperation
+    /// The new real id (uid or gid), or ``Event/unknownUID``.
+    public var newID: UInt32
+    /// The new effective id, or ``Event/unknownUID``.
+    public var newEffectiveID: UInt32
+    /// The new effective capability set for `capset`.
+    public var capabilities: UInt64
+    /// 0 on success, `-errno` on failure.
+    public var result: Int32
+
+    /// Creates credential fields.
+    public init(
+        operation: CredentialOperation,
+        newID: UInt32 = Event.unknownUID,
+        newEffectiveID: UInt32 = Event.unknownUID,
+        capabilities: UInt64 = 0,
+        result: Int32 = 0
+    ) {
+        self.operation = operation
+        self.newID = newID
+        self.newEffectiveID = newEffectiveID
+        self.capabilities = capabilities
+        self.result = result
+    }
+}
+
+/// Fields of Linux audit records that map to no more specific kind.
+@frozen
+public struct AuditFields: Sendable, BitwiseCopyable, Equatable {
+    /// The record type (`SYSCALL` = 1300, `USER_LOGIN` = 1112, ...).
+    public var recordType: UInt16
+    /// The audit event serial number.
+    public var serial: UInt64
+    /// The syscall number for SYSCALL records, else -1.
+    public var syscall: Int32
+    /// Whether the audited operation succeeded.
+    public var success: Bool
+    /// The login uid (`auid`), or ``Event/unknownUID``.
+    public var loginUID: UInt32
+    /// The login session id, or ``Event/unknownUID``.
+    public var session: UInt32
+    /// The audit rule key (`key=`), if any.
+    public var key: Symbol
+    /// The record's message or the operation it names (`op=`, `msg=`).
+    public var message: Symbol
+
+    /// Creates audit fields.
+    public init(
+        recordType: UInt16,
+        serial: UInt64,
+        syscall: Int32 = -1,
+        success: Bool = true,
+        loginUID: UInt32 = Event.unknownUID,
+        session: UInt32 = Event.unknownUID,
+        key: Symbol = .none,
+        message: Symbol = .none
+    ) {
+        self.recordType = recordType
+        self.serial = serial
+        self.syscall = syscall
+        self.success = success
+        self.loginUID = loginUID
+        self.session = session
+        self.key = key
+        self.message = message
+    }
+}
+
+/// Cloud providers.
+public enum CloudProvider: UInt8, Sendable, BitwiseCopyable, CaseIterable {
+    /// Unknown.
+    case unknown = 0
+    /// Amazon Web Services.
+    case aws
+    /// Google Cloud.
+    case gcp
+    /// Microsoft Azure.
+    case azure
+
+    /// `aws`, `gcp`, `azure` or `unknown`.
+    public var name: String { String(describing: self) }
+
+    /// The provider with the given name.
+    public init?(name: String) {
+        guard let value = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = value
+    }
+}
+
+/// Fields of cloud control-plane API calls. The caller is the event's ``Event/principal``.
+@frozen
+public struct CloudFields: Sendable, BitwiseCopyable, Equatable {
+    /// Flags of a cloud call.
+    public struct Flags: OptionSet, Sendable, BitwiseCopyable, Hashable {
+        public var rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// The call only read state.
+        public static let readOnly = Flags(rawValue: 1 << 0)
+        /// The caller authenticated with MFA.
+        public static let mfaAuthenticated = Flags(rawValue: 1 << 1)
+    }
+
+    /// The provider.
+    public var provider: CloudProvider
+    /// The service (`iam`, `s3`, `compute`, `Microsoft.Compute`).
+    public var service: Symbol
+    /// The action (`CreateUser`, `v1.compute.instances.insert`), version suffixes removed.
+    public var action: Symbol
+    /// The region (never validated against a fixed list).
+    public var region: Symbol
+    /// The account, project or subscription.
+    public var account: Symbol
+    /// The access key or credential id used.
+    public var accessKey: Symbol
+    /// The caller's address.
+    public var sourceAddress: IPAddress
+    /// The caller's user agent.
+    public var userAgent: Symbol
+    /// The error code, or none when the call succeeded.
+    public var errorCode: Symbol
+    /// The main resource acted on (a user name, a bucket, an instance id).
+    public var resource: Symbol
+    /// Read-only and MFA flags.
+    public var flags: Flags
+
+    /// Creates cloud fields.
+    public init(
+        provider: CloudProvider,
+        service: Symbol,
+        action: Symbol,
+        region: Symbol = .none,
+        account: Symbol = .none,
+        accessKey: Symbol = .none,
+        sourceAddress: IPAddress = .none,
+        userAgent: Symbol = .none,
+        errorCode: Symbol = .none,
+        resource: Symbol = .none,
+        flags: Flags = []
+    ) {
+        self.provider = provider
+        self.service = service
+        self.action = action
+        self.region = region
+        self.account = account
+        self.accessKey = accessKey
+        self.sourceAddress = sourceAddress
+        self.userAgent = userAgent
+        self.errorCode = errorCode
+        self.resource = resource
+        self.flags = flags
+    }
+}
+
+/// Fields of Kubernetes API requests. The user is the event's ``Event/principal``.
+@frozen
+public struct KubernetesFields: Sendable, BitwiseCopyable, Equatable {
+    /// Security-relevant facts found in the request object.
+    public struct Flags: OptionSet, Sendable, BitwiseCopyable, Hashable {
+        public var rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
+        /// A container runs privileged.
+        public static let privileged = Flags(rawValue: 1 << 0)
+        /// A hostPath volume is mounted.
+        public static let hostPath = Flags(rawValue: 1 << 1)
+        /// The pod uses the host network.
+        public static let hostNetwork = Flags(rawValue: 1 << 2)
+        /// The pod uses the host pid namespace.
+        public static let hostPID = Flags(rawValue: 1 << 3)
+        /// The pod uses the host IPC namespace.
+        public static let hostIPC = Flags(rawValue: 1 << 4)
+        /// A container adds capabilities.
+        public static let addedCapabilities = Flags(rawValue: 1 << 5)
+        /// The request was made anonymously.
+        public static let anonymous = Flags(rawValue: 1 << 6)
+        /// The request impersonated another user.
+        public static let impersonated = Flags(rawValue: 1 << 7)
+    }
+
+    /// The verb (`get`, `create`, `delete`, ...).
+    public var verb: Symbol
+    /// The resource (`pods`, `secrets`, `clusterrolebindings`).
+    public var resource: Symbol
+    /// The subresource (`exec`, `attach`, `log`), or none.
+    public var subresource: Symbol
+    /// The namespace, or none for cluster-scoped resources.
+    public var namespace: Symbol
+    /// The object's name.
+    public var name: Symbol
+    /// The first source address.
+    public var sourceAddress: IPAddress
+    /// The client's user agent.
+    public var userAgent: Symbol
+    /// The response status code.
+    public var responseCode: UInt16
+    /// Security-relevant facts of the request object.
+    public var flags: Flags
+
+    /// Creates Kubernetes fields.
+    public init(
+        verb: Symbol,
+        resource: Symbol,
+        subresource: Symbol = .none,
+        namespace: Symbol = .none,
+        name: Symbol = .none,
+        sourceAddress: IPAddress = .none,
+        userAgent: Symbol = .none,
+        responseCode: UInt16 = 0,
+        flags: Flags = []
+    ) {
+        self.verb = verb
+        self.resource = resource
+        self.subresource = subresource
+        self.namespace = namespace
+        self.name = name
+        self.sourceAddress = sourceAddress
+        self.userAgent = userAgent
+        self.responseCode = responseCode
+        self.flags = flags
+    }
+}
+
+/// Fields of HTTP requests served by the application. An authenticated user is the event's principal.
+@frozen
+public struct HTTPFields: Sendable, BitwiseCopyable, Equatable {
+    /// The method (`GET`).
+    public var method: Symbol
+    /// The matched route pattern (`/users/:id`), or none.
+    public var route: Symbol
+    /// The request path without the query.
+    public var path: Symbol
+    /// The parameters the sensor was configured to capture, as a query string.
+    public var parameters: Symbol
+    /// The response status.
+    public var status: UInt16
+    /// How long the request took, in microseconds.
+    public var durationMicroseconds: UInt32
+    /// The client's address.
+    public var client: SocketAddress
+
+    /// Creates HTTP fields.
+    public init(
+        method: Symbol,
+        route: Symbol = .none,
+        path: Symbol,
+        parameters: Symbol = .none,
+        status: UInt16,
+        durationMicroseconds: UInt32 = 0,
+        client: SocketAddress = .none
+    ) {
+        self.method = method
+        self.route = route
+        self.path = path
+        self.parameters = parameters
+        self.status = status
+        self.durationMicroseconds = durationMicroseconds
+        self.client = client
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilTestKit
+
+/// Runs the real `vigil-agent` binary built next to this test bundle.
+func runAgent(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("vigil-agent")
+    let bundleDirectory = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("vigil-agent")
+    let executable = FileManager.default.isExecutableFile(atPath: binary.path) ? binary : bundleDirectory
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    // Files, not pipes: Foundation's pipe reads trap when a signal interrupts them.
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let outURL = directory.appendingPathComponent("stdout")
+    let errURL = directory.appendingPathComponent("stderr")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: outURL)
+    process.standardError = try FileHandle(forWritingTo: errURL)
+    try process.run()
+    process.waitUntilExit()
+    let stdout = try String(contentsOf: outURL, encoding: .utf8)
+    let stderr = try String(contentsOf: errURL, encoding: .utf8)
+    return (process.terminationStatus, stdout, stderr)
+}
+
+/// A fresh directory for one test's files.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+func writeEvents(_ events: [Event], symbols: SymbolTable, to url: URL, extraLines: [String] = []) throws {
+    var encoder = EventEncoder(symbols: symbols)
+    let lines = events.map { encoder.line(for: $0) } + extraLines
+    try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+}
+
+@Suite("vigil-agent replay")
+struct ReplayCommandTests {
+    @Test("learn then detect: the alert stream has one finding line with the documented fields")
+    func endToEnd() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let symbols = SymbolTable()
+        var b = EventBuilder(symbols: symbols)
+        let web = b.workload(namespace: "shop", deployment: "web")
+        let learn = (0..<50).flatMap { round in
+            [
+                b.exec(pid: 100 + Int32(round), parent: 1, executable: "/usr/bin/python3",
+                    arguments: ["python3", "app.py"], workload: web),
+                b.open(pid: 100 + Int32(round), path: "/srv/app.py", workload: web),
+            ]
+        }
+        let detect = [
+            b.exec(pid: 500, parent: 1, executable: "/usr/bin/python3", arguments: ["python3", "app.py"], workload: web),
+            b.exec(pid: 501, parent: 500, executable: "/bin/sh", arguments: ["sh", "-c", "id"], workload: web),
+            b.open(pid: 500, path: "/srv/app.py", workload: web),
+        ]
+        let learnFile = directory.appendingPathComponent("normal.jsonl")
+        let detectFile = directory.appendingPathComponent("suspect.jsonl")
+        let alertsFile = directory.appendingPathComponent("alerts.jsonl")
+        try writeEvents(learn, symbols: symbols, to: learnFile)
+        try writeEvents(detect, symbols: symbols, to: detectFile, extraLines: ["{not json", ""])
+
+        let result = try runAgent([
+            "replay", "--learn", learnFile.path, "--detect", detectFile.path, "--alerts", alertsFile.path,
+        ])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("skipped 1 malformed lines"))
+        #expect(result.stderr.contains("checked 3 events: 1 findings"))
+
+        let lines = try String(contentsOf: alertsFile, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1)
+        let finding = try #require(try JSONParser.parse(String(lines[0])).object)
+        #expect(finding["type"]?.string == "finding")
+        #expect(finding["id"]?.string?.hasPrefix("f-") == true)
+        #expect(finding["time"]?.string == RFC3339.format(nanoseconds: detect[1].time))
+        #expect(finding["severity"]?.string == "medium")
+        #expect(finding["rule"]?["id"]?.string == "profile.unexpected-process")
+        #expect(finding["rule"]?["name"]?.string == "Unexpected process")
+        #expect(finding["mitre"]?["tactic"]?.string == "execution")
+        #expect(finding["mitre"]?["technique"]?.string == "T1059")
+        #expect(finding["layer"]?.string == "workload")
+        #expect(finding["workload"]?["name"]?.string == "shop/Deployment/web/web")
+        #expect(finding["process"]?["pid"]?.int64 == 501)
+        #expect(finding["process"]?["exe"]?.string == "/bin/sh")
+        #expect(finding["process"]?["args"]?.array?.compactMap(\.string) == ["sh", "-c", "id"])
+        #expect(finding["process"]?["ancestry"]?.array?.first?["exe"]?.string == "/usr/bin/python3")
+        #expect(finding["explanation"]?.string?.contains("executed /bin/sh, which it never did while learning") == true)
+        #expect(finding["evidence"]?.array?.first?["kind"]?.string == "process.exec")
+        #expect(finding["response"]?.array != nil)
+    }
+
+    @Test("text format prints one readable line per finding on standard output")
+    func textFormat() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let symbols = SymbolTable()
+        var b = EventBuilder(symbols: symbols)
+        let learnFile = directory.appendingPathComponent("learn.jsonl")
+        let detectFile = directory.appendingPathComponent("detect.jsonl")
+        try writeEvents([b.dns(pid: 1, name: "db.internal")], symbols: symbols, to: learnFile)
+        try writeEvents([b.dns(pid: 1, name: "xmr.pool.example")], symbols: symbols, to: detectFile)
+        let result = try runAgent(["replay", "--learn", learnFile.path, "--detect", detectFile.path, "--format", "text"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("LOW profile.unexpected-dns [host]") == true)
+        #expect(lines.first?.contains("looked up xmr.pool.example") == true)
+    }
+
+    @Test("without --learn nothing that needs a profile fires")
+    func withoutLearning() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let symbols = SymbolTable()
+        var b = EventBuilder(symbols: symbols)
+        let detectFile = directory.appendingPathComponent("detect.jsonl")
+        try writeEvents([b.exec(pid: 2, executable: "/tmp/x")], symbols: symbols, to: detectFile)
+        let result = try runAgent(["replay", "--detect", detectFile.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("checked 1 events: 0 findings"))
+    }
+
+    @Test("an unrecognised or missing input is a clear error, not a crash")
+    func badInput() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = directory.appendingPathComponent("data.csv")
+        try "a,b,c\n1,2,3\n".write(to: csv, atomically: true, encoding: .utf8)
+        let unknown = try runAgent(["replay", "--detect", csv.path])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("is not an input vigil-agent recognises"))
+        let missing = try runAgent(["replay", "--detect", directory.appendingPathComponent("nope.jsonl").path])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("cannot open"))
+    }
+
+    @Test("run says plainly that no live sensor is available")
+    func runWithoutSensors() throws {
+        let result = try runAgent(["run"])
+        #expect(result.stderr.contains("no live sensor is available"))
+    }
+}
