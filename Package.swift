@@ -71,6 +71,19 @@ let package = Package(
             path: "Examples/vigil-agent",
             swiftSettings: strictSettings
         ),
+        // The embedding sample quoted in the README; a test checks the two stay identical and runs it.
+        .executableTarget(
+            name: "embed-vigil",
+            dependencies: [
+                "VigilCore",
+                "VigilProfiles",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/embed-vigil",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "VigilCoreTests",
             dependencies: ["VigilCore", "VigilTestKit"],
@@ -83,7 +96,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilAgentTests",
-            dependencies: ["VigilAgent", "VigilTestKit", "vigil-agent"],
+            dependencies: ["VigilAgent", "VigilTestKit", "vigil-agent", "embed-vigil"],
             swiftSettings: strictSettings
         ),
     ]

@@ -38,8 +38,16 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Engine shards (default: the number of cores).")
     var shards: Int?
 
+    @Option(name: .long, help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .warning
+
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
         let replay = Replay(learnFiles: learn, detectFiles: detect, alertsPath: alerts, format: format, shards: shards)
         let summary: Replay.Summary
         do {
@@ -73,3 +81,5 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 extension AlertFormat: ExpressibleByArgument {}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -66,7 +66,7 @@ public struct InMemorySensor: Sensor {
             while index < events.count {
                 try Task.checkCancellation()
                 let end = min(index + batchSize, events.count)
-                for position in index..<end { batch.append(events[position]) }
+                batch.events.append(contentsOf: events[index..<end])
                 switch delivery {
                 case .waiting: await sink.send(batch)
                 case .dropping: sink.push(batch)

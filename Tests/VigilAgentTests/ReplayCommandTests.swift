@@ -5,10 +5,13 @@ import VigilTestKit
 
 /// Runs the real `vigil-agent` binary built next to this test bundle.
 func runAgent(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        .deletingLastPathComponent().appendingPathComponent("vigil-agent")
-    let bundleDirectory = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("vigil-agent")
-    let executable = FileManager.default.isExecutableFile(atPath: binary.path) ? binary : bundleDirectory
+    try runBinary("vigil-agent", arguments)
+}
+
+/// Runs an executable of this package, built next to this test bundle.
+func runBinary(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent(name)
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -17,8 +20,8 @@ func runAgent(_ arguments: [String]) throws -> (status: Int32, stdout: String, s
     defer { try? FileManager.default.removeItem(at: directory) }
     let outURL = directory.appendingPathComponent("stdout")
     let errURL = directory.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     process.standardOutput = try FileHandle(forWritingTo: outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)
     try process.run()

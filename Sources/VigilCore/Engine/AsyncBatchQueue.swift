@@ -9,8 +9,8 @@ import Synchronization
 final class AsyncBatchQueue<Element: Sendable>: Sendable {
     private struct State {
         var items: ContiguousArray<Element> = []
-        var consumer: CheckedContinuation<Void, Never>?
-        var producers: Deque<CheckedContinuation<Void, Never>> = []
+        var consumer: UnsafeContinuation<Void, Never>?
+        var producers: Deque<UnsafeContinuation<Void, Never>> = []
         var closed = false
         var dropped: UInt64 = 0
     }
@@ -28,7 +28,7 @@ final class AsyncBatchQueue<Element: Sendable>: Sendable {
     /// After ``close()`` nothing is accepted.
     func tryAppend(_ elements: UnsafeBufferPointer<Element>) -> Int {
         if elements.isEmpty { return 0 }
-        let (accepted, consumer) = state.withLock { state -> (Int, CheckedContinuation<Void, Never>?) in
+        let (accepted, consumer) = state.withLock { state -> (Int, UnsafeContinuation<Void, Never>?) in
             if state.closed { return (0, nil) }
             let accepted = min(capacity - state.items.count, elements.count)
             if accepted > 0 {
@@ -54,7 +54,7 @@ final class AsyncBatchQueue<Element: Sendable>: Sendable {
     }
 
     private func waitForRoom() async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
                 if state.closed || state.items.count < capacity { return true }
                 state.producers.append(continuation)
@@ -68,6 +68,7 @@ final class AsyncBatchQueue<Element: Sendable>: Sendable {
     /// Waits until elements are queued, then swaps them into `buffer` (which should be empty) and returns
     /// true; returns false once the queue is closed and empty.
     func take(into buffer: inout ContiguousArray<Element>) async -> Bool {
+        var yielded = false
         while true {
             let outcome = state.withLock { state -> TakeOutcome in
                 if !state.items.isEmpty {
@@ -85,7 +86,15 @@ final class AsyncBatchQueue<Element: Sendable>: Sendable {
             case .closed:
                 return false
             case .empty:
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                // Producers usually hand over the next batch within microseconds: yield once before
+                // parking, since a park and wake-up costs more than the batch's own processing.
+                if !yielded {
+                    yielded = true
+                    await Task.yield()
+                    continue
+                }
+                yielded = false
+                await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state -> Bool in
                         if !state.items.isEmpty || state.closed { return true }
                         state.consumer = continuation
@@ -98,7 +107,7 @@ final class AsyncBatchQueue<Element: Sendable>: Sendable {
     }
 
     private enum TakeOutcome {
-        case took(Deque<CheckedContinuation<Void, Never>>)
+        case took(Deque<UnsafeContinuation<Void, Never>>)
         case closed
         case empty
     }

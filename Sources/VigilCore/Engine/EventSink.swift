@@ -64,12 +64,13 @@ public final class EventSink: Sendable {
             await deliverWaiting(batch.events, to: 0)
             return
         }
-        // Borrow the scratch buffers for the duration of the send; a concurrent send gets fresh ones.
+        // Borrow the scratch buffers for the duration of the send; a concurrent send makes its own.
         var parts = scratch.withLock { parts in
-            let borrowed = parts
-            parts = Array(repeating: [], count: shards.count)
+            var borrowed: [ContiguousArray<Event>] = []
+            swap(&parts, &borrowed)
             return borrowed
         }
+        if parts.count != shards.count { parts = Array(repeating: [], count: shards.count) }
         partition(batch, into: &parts)
         for shard in parts.indices where !parts[shard].isEmpty {
             await deliverWaiting(parts[shard], to: shard)

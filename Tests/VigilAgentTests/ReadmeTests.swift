@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+import VigilCore
+
+/// The package root, found from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+@Suite("README")
+struct ReadmeTests {
+    @Test("the embedding sample in the README is the compiled example, and it runs")
+    func embeddingSample() throws {
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "<!-- embed-vigil:start -->\n```swift\n"))
+        let end = try #require(readme.range(of: "```\n<!-- embed-vigil:end -->"))
+        let quoted = String(readme[start.upperBound..<end.lowerBound])
+        let source = try String(
+            contentsOf: packageRoot.appendingPathComponent("Examples/embed-vigil/EmbedVigil.swift"), encoding: .utf8)
+        #expect(quoted == source, "README.md and Examples/embed-vigil/EmbedVigil.swift differ")
+
+        let result = try runBinary("embed-vigil", [])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 1)
+        let finding = try #require(try JSONParser.parse(String(lines.first ?? "")).object)
+        #expect(finding["rule"]?["id"]?.string == "profile.unexpected-process")
+        #expect(finding["process"]?["pid"]?.int64 == 12)
+    }
+
+    @Test("the README's replay demo gives the four findings it shows")
+    func replayDemo() throws {
+        let demo = packageRoot.appendingPathComponent("Examples/replay-demo")
+        let result = try runAgent([
+            "replay", "--learn", demo.appendingPathComponent("normal.jsonl").path,
+            "--detect", demo.appendingPathComponent("suspect.jsonl").path, "--format", "text",
+        ])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        for line in lines { #expect(readme.contains(line), "the README does not show: \(line)") }
+        #expect(readme.contains(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+}
