@@ -11,7 +11,8 @@ struct ServiceActivity: Sensor {
     let events: [Event]
 
     func run(into sink: EventSink) async throws {
-        await sink.send(EventBatch(events))
+        var batch = EventBatch(events)
+        await sink.send(&batch)
     }
 }
 

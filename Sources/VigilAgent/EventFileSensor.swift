@@ -53,12 +53,11 @@ public struct EventFileSensor: Sensor {
                     }
                 }
                 if batch.count >= batchSize {
-                    await sink.send(batch)
-                    batch.removeAll()
+                    await sink.send(&batch)
                 }
             }
         }
-        await sink.send(batch)
+        await sink.send(&batch)
     }
 }
 

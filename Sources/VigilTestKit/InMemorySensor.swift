@@ -68,10 +68,9 @@ public struct InMemorySensor: Sensor {
                 let end = min(index + batchSize, events.count)
                 batch.events.append(contentsOf: events[index..<end])
                 switch delivery {
-                case .waiting: await sink.send(batch)
-                case .dropping: sink.push(batch)
+                case .waiting: await sink.send(&batch)
+                case .dropping: sink.push(&batch)
                 }
-                batch.removeAll()
                 index = end
             }
         }

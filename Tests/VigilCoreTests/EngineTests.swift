@@ -223,9 +223,9 @@ final class EndlessSensor: Sensor {
                 index += 1
             }
             // `send` waits for room, so every event counted here was accepted by the engine.
-            await sink.send(batch)
-            count.add(UInt64(batch.count), ordering: .releasing)
-            batch.removeAll()
+            let size = UInt64(batch.count)
+            await sink.send(&batch)
+            count.add(size, ordering: .releasing)
             await Task.yield()
             try? await Task.sleep(for: .microseconds(200))
         }

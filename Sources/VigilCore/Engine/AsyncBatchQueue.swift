@@ -1,14 +1,19 @@
 import DequeModule
 import Synchronization
 
-/// A bounded multi-producer, single-consumer queue that hands its contents over in bulk.
+/// A bounded multi-producer, single-consumer queue of batches that moves buffers instead of copying them.
 ///
-/// Producers either append what fits and learn how much did not (``tryAppend(_:)``, never waits) or wait
-/// for room (``append(_:)``). The consumer swaps its empty buffer for the queued elements in one step
-/// (``take(into:)``), so elements move in batches and buffers are reused, not reallocated.
+/// A producer hands over its whole buffer (``tryEnqueue(_:)``) and gets back an emptied one from the
+/// consumer's earlier batches, so a batch's elements are written once by the producer and read once by
+/// the consumer, and steady-state hand-over allocates nothing. Capacity counts elements. ``tryEnqueue(_:)``
+/// never waits; ``enqueue(_:)`` waits for room. The consumer takes one batch at a time (``take(into:)``)
+/// and returns the buffer with ``recycle(_:)``.
 final class AsyncBatchQueue<Element: Sendable>: Sendable {
     private struct State {
-        var items: ContiguousArray<Element> = []
+        var batches: Deque<ContiguousArray<Element>> = []
+        var queued = 0
+        var spare: [ContiguousArray<Element>] = []
+        var spareCapacity = 0
         var consumer: UnsafeContinuation<Void, Never>?
         var producers: Deque<UnsafeContinuation<Void, Never>> = []
         var closed = false
@@ -18,45 +23,66 @@ final class AsyncBatchQueue<Element: Sendable>: Sendable {
     private let state = Mutex(State())
     /// The most elements the queue holds.
     let capacity: Int
+    /// The most elements the emptied buffers kept for reuse may hold, in all; beyond it they are freed.
+    /// Twice the capacity covers every buffer a full queue has in flight, so a queue that fills and
+    /// drains reuses its buffers instead of freeing and reallocating them.
+    private var spareLimit: Int { capacity * 2 }
 
     init(capacity: Int) {
         precondition(capacity > 0, "a queue needs room for at least one element")
         self.capacity = capacity
     }
 
-    /// Appends the longest prefix of `elements` that fits and returns its length. Never waits.
-    /// After ``close()`` nothing is accepted.
-    func tryAppend(_ elements: UnsafeBufferPointer<Element>) -> Int {
-        if elements.isEmpty { return 0 }
+    /// Queues as much of `batch` as fits, without waiting, and returns how many elements were queued.
+    ///
+    /// When all of them were, `batch` comes back empty (holding a recycled buffer). Otherwise `batch` is
+    /// unchanged: its first `n` elements were copied in, and the caller decides what to do with the rest.
+    /// After ``close()`` nothing is queued.
+    func tryEnqueue(_ batch: inout ContiguousArray<Element>) -> Int {
+        tryEnqueue(&batch, acceptingPart: true)
+    }
+
+    private func tryEnqueue(_ batch: inout ContiguousArray<Element>, acceptingPart: Bool) -> Int {
+        let count = batch.count
+        if count == 0 { return 0 }
         let (accepted, consumer) = state.withLock { state -> (Int, UnsafeContinuation<Void, Never>?) in
             if state.closed { return (0, nil) }
-            let accepted = min(capacity - state.items.count, elements.count)
-            if accepted > 0 {
-                state.items.append(contentsOf: UnsafeBufferPointer(rebasing: elements[0..<accepted]))
+            let room = capacity - state.queued
+            if room <= 0 || (!acceptingPart && room < count) { return (0, nil) }
+            var moved = state.spare.popLast() ?? []
+            state.spareCapacity -= moved.capacity
+            if count <= room {
+                swap(&moved, &batch)
+            } else {
+                moved.append(contentsOf: batch[0..<room])
             }
-            let consumer = accepted > 0 ? state.consumer.take() : nil
-            return (accepted, consumer)
+            let accepted = moved.count
+            state.batches.append(moved)
+            state.queued += accepted
+            return (accepted, state.consumer.take())
         }
         consumer?.resume()
         return accepted
     }
 
-    /// Appends every element, waiting for room as often as needed, and returns how many were appended:
-    /// all of them unless the queue was closed first.
-    func append(_ elements: ContiguousArray<Element>) async -> Int {
-        var offset = 0
-        while true {
-            // The buffer pointer lives only inside this closure, never across an await.
-            offset += elements.withUnsafeBufferPointer { tryAppend(UnsafeBufferPointer(rebasing: $0[offset...])) }
-            if offset == elements.count { return offset }
-            if await !waitForRoom() { return offset }
+    /// Queues every element of `batch`, waiting for room as often as needed. `batch` comes back empty,
+    /// unless the queue was closed first: then it holds the elements that were not queued.
+    ///
+    /// It waits for room for the whole batch, so the buffer is handed over rather than copied in parts;
+    /// only a batch larger than the queue's capacity goes in pieces.
+    func enqueue(_ batch: inout ContiguousArray<Element>) async {
+        while !batch.isEmpty {
+            let accepted = tryEnqueue(&batch, acceptingPart: batch.count > capacity)
+            if batch.isEmpty { break }
+            if accepted > 0 { batch.removeFirst(accepted) }
+            if await !waitForRoom(for: min(batch.count, capacity)) { break }
         }
     }
 
-    private func waitForRoom() async -> Bool {
+    private func waitForRoom(for count: Int) async -> Bool {
         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
-                if state.closed || state.items.count < capacity { return true }
+                if state.closed || capacity - state.queued >= count { return true }
                 state.producers.append(continuation)
                 return false
             }
@@ -65,19 +91,20 @@ final class AsyncBatchQueue<Element: Sendable>: Sendable {
         return state.withLock { !$0.closed }
     }
 
-    /// Waits until elements are queued, then swaps them into `buffer` (which should be empty) and returns
-    /// true; returns false once the queue is closed and empty.
+    /// Waits for the next batch and swaps it into `buffer` (which should be empty); returns false once the
+    /// queue is closed and empty.
     func take(into buffer: inout ContiguousArray<Element>) async -> Bool {
         var yielded = false
         while true {
             let outcome = state.withLock { state -> TakeOutcome in
-                if !state.items.isEmpty {
-                    swap(&state.items, &buffer)
-                    let waiting = state.producers
-                    state.producers.removeAll()
-                    return .took(waiting)
-                }
-                return state.closed ? .closed : .empty
+                guard !state.batches.isEmpty else { return state.closed ? .closed : .empty }
+                // Swap in place so the buffer never has a second owner, which would make emptying it copy.
+                swap(&state.batches[state.batches.startIndex], &buffer)
+                state.batches.removeFirst()
+                state.queued -= buffer.count
+                let waiting = state.producers
+                state.producers.removeAll()
+                return .took(waiting)
             }
             switch outcome {
             case .took(let producers):
@@ -87,7 +114,7 @@ final class AsyncBatchQueue<Element: Sendable>: Sendable {
                 return false
             case .empty:
                 // Producers usually hand over the next batch within microseconds: yield once before
-                // parking, since a park and wake-up costs more than the batch's own processing.
+                // parking, since a park and wake-up costs more than processing a batch.
                 if !yielded {
                     yielded = true
                     await Task.yield()
@@ -96,7 +123,7 @@ final class AsyncBatchQueue<Element: Sendable>: Sendable {
                 yielded = false
                 await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state -> Bool in
-                        if !state.items.isEmpty || state.closed { return true }
+                        if !state.batches.isEmpty || state.closed { return true }
                         state.consumer = continuation
                         return false
                     }
@@ -112,7 +139,23 @@ final class AsyncBatchQueue<Element: Sendable>: Sendable {
         case empty
     }
 
-    /// Stops accepting elements; the consumer still receives what is queued, then `take` returns false.
+    /// Empties a taken batch's buffer and keeps its storage for producers to reuse; `buffer` comes back
+    /// empty with no storage.
+    func recycle(_ buffer: inout ContiguousArray<Element>) {
+        buffer.removeAll(keepingCapacity: true)
+        var kept = ContiguousArray<Element>()
+        swap(&kept, &buffer)
+        guard kept.capacity > 0 else { return }
+        let limit = spareLimit
+        state.withLock { state in
+            if state.spareCapacity + kept.capacity <= limit {
+                state.spareCapacity += kept.capacity
+                state.spare.append(kept)
+            }
+        }
+    }
+
+    /// Stops accepting elements; the consumer still receives what is queued, then `take` returns nil.
     func close() {
         let (consumer, producers) = state.withLock { state in
             state.closed = true
@@ -131,7 +174,4 @@ final class AsyncBatchQueue<Element: Sendable>: Sendable {
 
     /// How many elements producers could not queue, in all.
     var dropped: UInt64 { state.withLock { $0.dropped } }
-
-    /// How many elements are queued now.
-    var count: Int { state.withLock { $0.items.count } }
 }

@@ -140,14 +140,14 @@ public final class Engine: Service {
         let queue = shardQueues[index]
         var detector = makeDetector(ShardInfo(index: index, count: shardQueues.count, symbols: symbols))
         var processes = ProcessTable(capacity: configuration.processTableCapacity)
-        var batch = EventBatch(capacity: 0)
         var findings: [Finding] = []
         var dropsSeen: UInt64 = 0
         let findingsCounter = Counter(label: "vigil_findings_total")
+        var batch = EventBatch(capacity: 0)
         while await queue.take(into: &batch.events) {
             processes.observe(batch)
             detector.inspect(batch, into: &findings)
-            batch.removeAll()
+            queue.recycle(&batch.events)
             if findings.isEmpty { continue }
             let drops = queue.dropped
             for index in findings.indices {
@@ -159,18 +159,19 @@ public final class Engine: Service {
             dropsSeen = drops
             counters.findings.wrappingIncrement(by: UInt64(findings.count), ordering: .relaxed)
             findingsCounter.increment(by: findings.count)
-            _ = await findingQueue.append(ContiguousArray(findings))
+            var handed = ContiguousArray(findings)
+            await findingQueue.enqueue(&handed)
             findings.removeAll(keepingCapacity: true)
         }
     }
 
     private func runAlertStage() async {
         var correlator = makeCorrelator?()
-        var batch = ContiguousArray<Finding>()
         var incidents: [Incident] = []
+        var batch = ContiguousArray<Finding>()
         while await findingQueue.take(into: &batch) {
             let findings = Array(batch)
-            batch.removeAll(keepingCapacity: true)
+            findingQueue.recycle(&batch)
             for finding in findings { await deliver(.finding(finding)) }
             correlator?.correlate(findings, into: &incidents)
             await deliver(incidents)

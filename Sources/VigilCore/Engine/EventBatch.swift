@@ -1,7 +1,7 @@
 /// A reusable, contiguous buffer of events: the unit that moves between sensors, shards and detectors.
 ///
-/// Sensors fill one, push it, and call ``removeAll()`` to reuse its storage, so steady-state batching
-/// allocates nothing.
+/// Sensors fill one and push it; the sink hands its buffer to the engine and returns the batch empty
+/// with a recycled buffer, so steady-state batching allocates nothing.
 public struct EventBatch: RandomAccessCollection, Sendable {
     /// The events, in order.
     public var events: ContiguousArray<Event>
@@ -15,6 +15,12 @@ public struct EventBatch: RandomAccessCollection, Sendable {
     /// A batch holding `events`.
     public init(_ events: some Sequence<Event>) {
         self.events = ContiguousArray(events)
+    }
+
+    /// A batch over `events`, sharing its storage.
+    @inlinable
+    public init(_ events: ContiguousArray<Event>) {
+        self.events = events
     }
 
     @inlinable public var startIndex: Int { events.startIndex }

@@ -7,6 +7,9 @@ import Synchronization
 /// event kind, and the shard remembers the loss so its next finding says events were lost around it. A
 /// live sensor uses it so that its source (a kernel ring buffer, a socket) is never stalled. A replay
 /// source that can simply wait uses ``send(_:)`` instead and loses nothing.
+///
+/// Both take the batch `inout` and return it empty: its buffer is handed to the engine rather than
+/// copied, and an emptied buffer from earlier batches comes back for the sensor to fill next.
 public final class EventSink: Sendable {
     /// The sensor's name, as used in metrics.
     public let sensorName: String
@@ -15,15 +18,15 @@ public final class EventSink: Sendable {
 
     private let shards: [AsyncBatchQueue<Event>]
     private let counters: SensorCounters
-    /// Per-shard scratch buffers for partitioning a batch; reused, so pushing allocates nothing.
-    private let scratch: Mutex<[ContiguousArray<Event>]>
+    /// Per-shard buffers for splitting a batch; handed over and replaced like the batches themselves.
+    private let parts: Mutex<[ContiguousArray<Event>]>
 
     init(sensorName: String, symbols: SymbolTable, shards: [AsyncBatchQueue<Event>], counters: SensorCounters) {
         self.sensorName = sensorName
         self.symbols = symbols
         self.shards = shards
         self.counters = counters
-        self.scratch = Mutex(Array(repeating: [], count: shards.count))
+        self.parts = Mutex(Array(repeating: [], count: shards.count))
     }
 
     /// The result of a push.
@@ -34,72 +37,79 @@ public final class EventSink: Sendable {
         public var dropped: Int
     }
 
-    /// Offers `batch` to the engine without waiting; returns how many events were taken and dropped.
+    /// Offers the batch's events to the engine without waiting; returns how many were taken and dropped.
+    /// The batch comes back empty, ready to be filled again.
     @discardableResult
-    public func push(_ batch: EventBatch) -> PushResult {
+    public func push(_ batch: inout EventBatch) -> PushResult {
         if batch.isEmpty { return PushResult(accepted: 0, dropped: 0) }
         counters.received(batch.count)
-        if shards.count == 1 {
-            return batch.events.withUnsafeBufferPointer { offer($0, to: 0) }
-        }
-        return scratch.withLock { parts in
-            partition(batch, into: &parts)
+        if shards.count == 1 { return offer(&batch.events, to: 0) }
+        return parts.withLock { parts in
+            split(&batch, into: &parts)
             var result = PushResult(accepted: 0, dropped: 0)
             for shard in parts.indices where !parts[shard].isEmpty {
-                let part = parts[shard].withUnsafeBufferPointer { offer($0, to: shard) }
+                let part = offer(&parts[shard], to: shard)
                 result.accepted += part.accepted
                 result.dropped += part.dropped
-                parts[shard].removeAll(keepingCapacity: true)
             }
             return result
         }
     }
 
-    /// Hands `batch` to the engine, waiting while it is full. Nothing is dropped unless the engine has
-    /// stopped, in which case the events not taken are counted as dropped.
-    public func send(_ batch: EventBatch) async {
+    /// Hands the batch's events to the engine, waiting while it is full. Nothing is dropped unless the
+    /// engine has stopped, in which case the events not taken are counted as dropped. The batch comes back
+    /// empty, ready to be filled again.
+    public func send(_ batch: inout EventBatch) async {
         if batch.isEmpty { return }
         counters.received(batch.count)
         if shards.count == 1 {
-            await deliverWaiting(batch.events, to: 0)
+            await deliverWaiting(&batch.events, to: 0)
             return
         }
-        // Borrow the scratch buffers for the duration of the send; a concurrent send makes its own.
-        var parts = scratch.withLock { parts in
-            var borrowed: [ContiguousArray<Event>] = []
-            swap(&parts, &borrowed)
-            return borrowed
+        // Borrow the split buffers across the awaits; a concurrent send makes its own.
+        var borrowed = parts.withLock { parts in
+            var taken: [ContiguousArray<Event>] = []
+            swap(&parts, &taken)
+            return taken
         }
-        if parts.count != shards.count { parts = Array(repeating: [], count: shards.count) }
-        partition(batch, into: &parts)
-        for shard in parts.indices where !parts[shard].isEmpty {
-            await deliverWaiting(parts[shard], to: shard)
-            parts[shard].removeAll(keepingCapacity: true)
+        if borrowed.count != shards.count { borrowed = Array(repeating: [], count: shards.count) }
+        split(&batch, into: &borrowed)
+        for shard in borrowed.indices where !borrowed[shard].isEmpty {
+            await deliverWaiting(&borrowed[shard], to: shard)
         }
-        let returned = parts
-        scratch.withLock { $0 = returned }
+        // Swap back rather than assign, so the buffers never have two owners (emptying them would copy).
+        parts.withLock { swap(&$0, &borrowed) }
     }
 
-    private func deliverWaiting(_ events: ContiguousArray<Event>, to shard: Int) async {
-        let delivered = await shards[shard].append(events)
-        if delivered < events.count {
+    private func deliverWaiting(_ events: inout ContiguousArray<Event>, to shard: Int) async {
+        await shards[shard].enqueue(&events)
+        if !events.isEmpty {
             // The engine closed while we waited: whatever was not queued is lost, and counted.
-            countDrops(events[delivered...], shard: shard)
+            countDrops(events, shard: shard)
+            events.removeAll(keepingCapacity: true)
         }
     }
 
-    private func partition(_ batch: EventBatch, into parts: inout [ContiguousArray<Event>]) {
-        let count = UInt64(shards.count)
-        for event in batch.events {
-            parts[Self.shardIndex(of: event.shardKey, shardCount: count)].append(event)
+    /// Moves each event to its shard's buffer, in order, and empties the batch.
+    private func split(_ batch: inout EventBatch, into parts: inout [ContiguousArray<Event>]) {
+        let shardCount = UInt64(shards.count)
+        let count = batch.count
+        for shard in parts.indices { parts[shard].reserveCapacity(count) }
+        batch.events.withUnsafeBufferPointer { events in
+            for event in events {
+                parts[Self.shardIndex(of: event.shardKey, shardCount: shardCount)].append(event)
+            }
         }
+        batch.removeAll()
     }
 
-    private func offer(_ events: UnsafeBufferPointer<Event>, to shard: Int) -> PushResult {
-        let accepted = shards[shard].tryAppend(events)
-        let dropped = events.count - accepted
+    private func offer(_ events: inout ContiguousArray<Event>, to shard: Int) -> PushResult {
+        let count = events.count
+        let accepted = shards[shard].tryEnqueue(&events)
+        let dropped = count - accepted
         if dropped > 0 {
             countDrops(events[accepted...], shard: shard)
+            events.removeAll(keepingCapacity: true)
         }
         return PushResult(accepted: accepted, dropped: dropped)
     }

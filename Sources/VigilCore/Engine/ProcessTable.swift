@@ -50,7 +50,8 @@ struct ProcessTable {
 
     private mutating func insert(_ key: ProcessKey, _ entry: Entry) {
         if key.pid == 0 { return }
-        if entries[key] == nil && entries.count >= capacity { evict() }
+        // Only a full table needs the extra lookup.
+        if entries.count >= capacity && entries[key] == nil { evict() }
         var entry = entry
         clock &+= 1
         entry.order = clock

@@ -17,6 +17,12 @@ public struct ProcessKey: Hashable, Sendable, BitwiseCopyable, CustomStringConve
     public static let none = ProcessKey(pid: 0, startTime: 0)
 
     public var description: String { "\(pid)@\(startTime)" }
+
+    /// Hashes one word: process tables hash keys on every exec and fork.
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(startTime &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: pid)))
+    }
 }
 
 /// The layer of the stack an event comes from.
