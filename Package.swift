@@ -95,6 +95,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "VigilTestKitTests",
+            dependencies: ["VigilTestKit", "VigilCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "VigilAgentTests",
             dependencies: ["VigilAgent", "VigilTestKit", "vigil-agent", "embed-vigil"],
             swiftSettings: strictSettings

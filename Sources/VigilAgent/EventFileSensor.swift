@@ -5,10 +5,12 @@ import VigilCore
 
 /// Replays Vigil JSON Lines event files, in order, as a sensor.
 ///
-/// Files are read in chunks, never whole. A replay can wait, so batches go through ``EventSink/send(_:)``
+/// Files are read in chunks, never whole. A replay can wait, so batches go through
+/// ``VigilCore/EventSink/send(_:)``
 /// and nothing is dropped. A line that is not a valid event is skipped, counted and logged with its file
 /// and line number (the first few in full); a file that cannot be read ends the sensor with an error.
 public struct EventFileSensor: Sensor {
+    /// The sensor's name in metrics and logs.
     public let name: String
     /// The files, replayed one after the other.
     public let files: [String]

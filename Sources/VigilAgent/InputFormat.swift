@@ -3,7 +3,7 @@ import VigilCore
 
 /// The kinds of input `vigil-agent replay` recognises, by content rather than by file name.
 public enum InputFormat: String, Sendable, CaseIterable {
-    /// Vigil's own JSON Lines events (`vigil-agent record`, ``EventEncoder``).
+    /// Vigil's own JSON Lines events, as ``VigilCore/EventEncoder`` writes them.
     case vigilEvents = "vigil-events"
 
     /// Looks at the first non-empty line of the file at `path` and says what it is.

@@ -11,6 +11,7 @@ public struct InMemorySensor: Sensor {
         case dropping
     }
 
+    /// The sensor's name in metrics and logs.
     public let name: String
     /// The events, in order.
     public let events: [Event]

@@ -166,6 +166,7 @@ struct EngineTests {
         #expect(finding.response.map(\.action.kind) == [.report])
         let incident = try #require(output.incidents.first)
         #expect(incident.rootCause == finding.id)
+        #expect(incident.findings.first?.response.map(\.action.kind) == [.report], "the correlator saw no response")
         #expect(incident.response.count == 1)
         #expect(responder.alerts.count == 2)
         #expect(engine.statistics.findings == 1)

@@ -50,6 +50,20 @@ struct EventCodingTests {
         #expect(fields["parent"]?["pid"]?.int64 == 7)
     }
 
+    @Test("no arguments and one empty argument stay different", arguments: [[], [""], ["", ""], ["a", ""], ["sh"]])
+    func argumentLists(arguments: [String]) throws {
+        let symbols = SymbolTable()
+        #expect(ArgumentList.split(ArgumentList.join(arguments)) == arguments)
+        var builder = EventBuilder(symbols: symbols)
+        let event = builder.exec(pid: 3, executable: "/bin/x", arguments: arguments)
+        var encoder = EventEncoder(symbols: symbols)
+        let decoded = try EventDecoder(symbols: SymbolTable()).decode(line: encoder.line(for: event))
+        guard case .process(let fields) = decoded.fields else { Issue.record("not a process event"); return }
+        #expect(fields.arguments.isNone == arguments.isEmpty)
+        let object = try #require(try JSONParser.parse(encoder.line(for: event)).object)
+        #expect(object["fields"]?["args"]?.array?.compactMap(\.string) ?? [] == arguments)
+    }
+
     @Test("unknown members are ignored so newer files still load")
     func unknownMembers() throws {
         let line = #"{"type":"event","time":"2026-01-01T00:00:00Z","kind":"file.open","future":{"x":1},"#

@@ -52,7 +52,8 @@ public struct Finding: Sendable {
     /// Known ancestors of the process, parent first.
     public var ancestry: [ProcessSummary]
     /// How many events this finding's shard dropped since its previous finding: non-zero means events
-    /// were lost around it and the story may be incomplete.
+    /// were lost around it and the story may be incomplete. Of several findings raised from one batch,
+    /// the first carries the count, so the counts of a stream add up to the events lost.
     public var eventsLostBefore: UInt64
     /// Actions taken in response, filled by the engine's responders.
     public var response: [ResponseRecord]

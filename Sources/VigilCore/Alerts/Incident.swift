@@ -43,7 +43,7 @@ public struct Incident: Sendable {
     public var severity: Severity
     /// A one-line title.
     public var title: String
-    /// The finding that started the story (its entry point).
+    /// The id of the finding that started the story (its entry point).
     public var rootCause: String
     /// The steps, in time order.
     public var steps: [IncidentStep]

@@ -1,18 +1,32 @@
 /// A MITRE ATT&CK Enterprise tactic: the attacker's goal at one step.
 public enum MITRETactic: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Gathering information to plan an attack.
     case reconnaissance = "TA0043"
+    /// Establishing resources to support operations.
     case resourceDevelopment = "TA0042"
+    /// Getting into the environment.
     case initialAccess = "TA0001"
+    /// Running attacker-controlled code.
     case execution = "TA0002"
+    /// Keeping a foothold.
     case persistence = "TA0003"
+    /// Gaining higher permissions.
     case privilegeEscalation = "TA0004"
+    /// Avoiding detection.
     case defenseEvasion = "TA0005"
+    /// Stealing credentials.
     case credentialAccess = "TA0006"
+    /// Learning the environment.
     case discovery = "TA0007"
+    /// Moving through the environment.
     case lateralMovement = "TA0008"
+    /// Gathering data of interest.
     case collection = "TA0009"
+    /// Communicating with compromised systems.
     case commandAndControl = "TA0011"
+    /// Stealing data.
     case exfiltration = "TA0010"
+    /// Disrupting or destroying systems and data.
     case impact = "TA0040"
 
     /// The tactic's id (`TA0002`).

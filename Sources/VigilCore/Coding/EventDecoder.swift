@@ -155,7 +155,7 @@ public struct EventDecoder: Sendable {
                 count: UInt32(try r.uint("count", max: UInt64(UInt32.max), default: 1))))
         case .capability:
             return .capability(CapabilityFields(
-                capability: UInt8(try r.uint("capability", max: 63)), result: try r.int32("result", default: 0)))
+                capability: UInt8(try r.uint("capability", max: UInt64(UInt8.max))), result: try r.int32("result", default: 0)))
         case .ptrace:
             guard let target = try r.optionalObject("target") else {
                 throw EventDecodingError(code: .missingField, field: r.path + ".target", message: "a ptrace event names its target")

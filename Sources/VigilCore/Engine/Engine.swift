@@ -149,13 +149,14 @@ public final class Engine: Service {
             detector.inspect(batch, into: &findings)
             queue.recycle(&batch.events)
             if findings.isEmpty { continue }
-            let drops = queue.dropped
             for index in findings.indices {
                 let (process, ancestry) = processes.describe(findings[index].event.process, symbols: symbols)
                 findings[index].process = process
                 findings[index].ancestry = ancestry
-                findings[index].eventsLostBefore = drops - dropsSeen
             }
+            // The first finding after a loss carries it, so the counts add up to the shard's drops.
+            let drops = queue.dropped
+            findings[0].eventsLostBefore = drops - dropsSeen
             dropsSeen = drops
             counters.findings.wrappingIncrement(by: UInt64(findings.count), ordering: .relaxed)
             findingsCounter.increment(by: findings.count)
@@ -170,9 +171,10 @@ public final class Engine: Service {
         var incidents: [Incident] = []
         var batch = ContiguousArray<Finding>()
         while await findingQueue.take(into: &batch) {
-            let findings = Array(batch)
+            var findings = Array(batch)
             findingQueue.recycle(&batch)
-            for finding in findings { await deliver(.finding(finding)) }
+            for index in findings.indices { findings[index].response = await deliver(.finding(findings[index])) }
+            // The correlator sees each finding with the response it got.
             correlator?.correlate(findings, into: &incidents)
             await deliver(incidents)
             incidents.removeAll(keepingCapacity: true)
@@ -196,10 +198,14 @@ public final class Engine: Service {
         for incident in incidents { await deliver(.incident(incident)) }
     }
 
-    private func deliver(_ alert: Alert) async {
+    /// Runs the responders on the alert, writes it with their records attached to every output, and
+    /// returns the alert's full response.
+    @discardableResult
+    private func deliver(_ alert: Alert) async -> [ResponseRecord] {
         var alert = alert
         var records: [ResponseRecord] = []
         for responder in responders { records += await responder.respond(to: alert) }
+        var response = records
         if !records.isEmpty {
             counters.actions.wrappingIncrement(by: UInt64(records.count), ordering: .relaxed)
             for record in records {
@@ -211,9 +217,11 @@ public final class Engine: Service {
             switch alert {
             case .finding(var finding):
                 finding.response += records
+                response = finding.response
                 alert = .finding(finding)
             case .incident(var incident):
                 incident.response += records
+                response = incident.response
                 alert = .incident(incident)
             }
         }
@@ -225,6 +233,7 @@ public final class Engine: Service {
                 logger.error("output failed", metadata: ["error": "\(error)"])
             }
         }
+        return response
     }
 
     private final class FailureLog: Sendable {

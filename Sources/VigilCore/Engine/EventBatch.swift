@@ -23,8 +23,11 @@ public struct EventBatch: RandomAccessCollection, Sendable {
         self.events = events
     }
 
+    /// The first event's index (0).
     @inlinable public var startIndex: Int { events.startIndex }
+    /// One past the last event's index.
     @inlinable public var endIndex: Int { events.endIndex }
+    /// The event at `position`.
     @inlinable public subscript(position: Int) -> Event { events[position] }
 
     /// Appends an event.

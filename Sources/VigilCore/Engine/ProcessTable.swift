@@ -90,16 +90,24 @@ struct ProcessTable {
     }
 }
 
-/// Arguments travel as one string with NUL separators, as in `/proc/PID/cmdline`.
+/// Arguments travel as one string, each argument followed by a NUL byte, as in `/proc/PID/cmdline`; so
+/// no arguments (`""`) and one empty argument (`"\0"`) stay different.
 public enum ArgumentList {
-    /// Joins arguments with NUL separators.
+    /// Joins arguments, ending each with a NUL byte.
     public static func join(_ arguments: some Sequence<String>) -> String {
-        arguments.joined(separator: "\u{0}")
+        arguments.reduce(into: "") { joined, argument in
+            joined += argument
+            joined += "\u{0}"
+        }
     }
 
-    /// Splits a NUL-separated argument string; an empty string has no arguments.
+    /// Splits a joined argument string. A missing final NUL (a truncated command line) still gives the
+    /// last argument.
     public static func split(_ joined: String) -> [String] {
-        joined.isEmpty ? [] : joined.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+        if joined.isEmpty { return [] }
+        var parts = joined.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+        if joined.hasSuffix("\u{0}") { parts.removeLast() }
+        return parts
     }
 
     /// Arguments as a shell-like line for humans (`sh -c 'id; whoami'`).

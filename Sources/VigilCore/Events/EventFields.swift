@@ -37,8 +37,38 @@ public enum EventFields: Sendable, BitwiseCopyable, Equatable {
 
     /// Names the cases, for matching a kind to its payload without a value.
     public enum Group: String, Sendable, CaseIterable {
-        case process, file, network, dns, syscall, capability, ptrace, module, namespace, memfd, bpf
-        case credentials, audit, cloud, kubernetes, http
+        /// ``ProcessFields``.
+        case process
+        /// ``FileFields``.
+        case file
+        /// ``NetworkFields``.
+        case network
+        /// ``DNSFields``.
+        case dns
+        /// ``SyscallFields``.
+        case syscall
+        /// ``CapabilityFields``.
+        case capability
+        /// ``PtraceFields``.
+        case ptrace
+        /// ``ModuleFields``.
+        case module
+        /// ``NamespaceFields``.
+        case namespace
+        /// ``MemfdFields``.
+        case memfd
+        /// ``BPFFields``.
+        case bpf
+        /// ``CredentialFields``.
+        case credentials
+        /// ``AuditFields``.
+        case audit
+        /// ``CloudFields``.
+        case cloud
+        /// ``KubernetesFields``.
+        case kubernetes
+        /// ``HTTPFields``.
+        case http
     }
 
     /// Which case this is.
@@ -71,7 +101,8 @@ public struct ProcessFields: Sendable, BitwiseCopyable, Equatable {
     public var parent: ProcessKey
     /// The executable's full path.
     public var executable: Symbol
-    /// The arguments, `argv[0]` first, separated by NUL bytes (as in `/proc/PID/cmdline`).
+    /// The arguments, `argv[0]` first, each followed by a NUL byte (as in `/proc/PID/cmdline`); see
+    /// ``ArgumentList``.
     public var arguments: Symbol
     /// The working directory.
     public var workingDirectory: Symbol
@@ -342,7 +373,26 @@ public struct BPFFields: Sendable, BitwiseCopyable, Equatable {
 
 /// Which credential change a `credentials.change` event records.
 public enum CredentialOperation: UInt8, Sendable, BitwiseCopyable, CaseIterable {
-    case setuid = 1, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid, capset, setgroups
+    /// `setuid`.
+    case setuid = 1
+    /// `setgid`.
+    case setgid
+    /// `setreuid`.
+    case setreuid
+    /// `setregid`.
+    case setregid
+    /// `setresuid`.
+    case setresuid
+    /// `setresgid`.
+    case setresgid
+    /// `setfsuid`.
+    case setfsuid
+    /// `setfsgid`.
+    case setfsgid
+    /// `capset`.
+    case capset
+    /// `setgroups`.
+    case setgroups
 
     /// The syscall's name.
     public var name: String { String(describing: self) }
@@ -452,7 +502,9 @@ public enum CloudProvider: UInt8, Sendable, BitwiseCopyable, CaseIterable {
 public struct CloudFields: Sendable, BitwiseCopyable, Equatable {
     /// Flags of a cloud call.
     public struct Flags: OptionSet, Sendable, BitwiseCopyable, Hashable {
+        /// The flag bits.
         public var rawValue: UInt8
+        /// Flags from their bits.
         public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// The call only read state.
         public static let readOnly = Flags(rawValue: 1 << 0)
@@ -516,7 +568,9 @@ public struct CloudFields: Sendable, BitwiseCopyable, Equatable {
 public struct KubernetesFields: Sendable, BitwiseCopyable, Equatable {
     /// Security-relevant facts found in the request object.
     public struct Flags: OptionSet, Sendable, BitwiseCopyable, Hashable {
+        /// The flag bits.
         public var rawValue: UInt16
+        /// Flags from their bits.
         public init(rawValue: UInt16) { self.rawValue = rawValue }
         /// A container runs privileged.
         public static let privileged = Flags(rawValue: 1 << 0)

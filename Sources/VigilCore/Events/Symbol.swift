@@ -9,6 +9,7 @@ public struct Symbol: RawRepresentable, Hashable, Sendable, BitwiseCopyable, Cus
     /// The index of the string in its table.
     public var rawValue: UInt32
 
+    /// The handle with the given index.
     @inlinable
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
@@ -31,6 +32,7 @@ public struct WorkloadID: RawRepresentable, Hashable, Sendable, BitwiseCopyable 
     /// The index of the workload in its table.
     public var rawValue: UInt32
 
+    /// The handle with the given index.
     @inlinable
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
