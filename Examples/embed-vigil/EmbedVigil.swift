@@ -32,7 +32,8 @@ struct PrintAlerts: AlertOutput {
 struct EmbedVigil {
     static func main() async throws {
         let symbols = SymbolTable()
-        let web = symbols.intern(Workload(kind: .kubernetes, namespace: "shop", ownerKind: "Deployment", ownerName: "web"))
+        let web = symbols.intern(
+            Workload(kind: .kubernetes, namespace: "shop", ownerKind: "Deployment", ownerName: "web"))
         func exec(_ pid: Int32, _ path: String) -> Event {
             Event(
                 time: 1_795_910_400_000_000_000 + Int64(pid), kind: .processExec,

@@ -9,7 +9,8 @@ import VigilCore
 struct VigilAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil-agent",
-        abstract: "Vigil's node agent: behavioral detection and response across cloud, cluster, workload and application.",
+        abstract:
+            "Vigil's node agent: behavioral detection and response across cloud, cluster, workload and application.",
         subcommands: [ReplayCommand.self, RunCommand.self])
 }
 
@@ -55,7 +56,8 @@ struct ReplayCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        var line = "vigil-agent: learned \(summary.learnedEvents) events (\(summary.learnedSubjects) workloads and principals), "
+        var line =
+            "vigil-agent: learned \(summary.learnedEvents) events (\(summary.learnedSubjects) workloads and principals), "
         line += "checked \(summary.detectedEvents) events: \(summary.findings) findings, \(summary.incidents) incidents"
         if summary.skippedLines > 0 { line += "; skipped \(summary.skippedLines) malformed lines" }
         FileHandle.standardError.write(Data((line + "\n").utf8))

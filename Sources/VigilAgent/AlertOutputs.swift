@@ -88,7 +88,9 @@ public struct TextAlertRenderer: Sendable {
         if !finding.event.principal.isNone { line += " principal \(symbols.string(finding.event.principal))" }
         line += ": \(finding.explanation) (\(finding.mitre.technique) \(finding.mitre.tactic.name))"
         if finding.eventsLostBefore > 0 { line += " [\(finding.eventsLostBefore) events lost before this]" }
-        for record in finding.response { line += " [response: \(record.action.kind.rawValue) \(record.outcome.rawValue)]" }
+        for record in finding.response {
+            line += " [response: \(record.action.kind.rawValue) \(record.outcome.rawValue)]"
+        }
         return line
     }
 

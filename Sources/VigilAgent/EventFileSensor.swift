@@ -49,9 +49,11 @@ public struct EventFileSensor: Sensor {
                 } catch {
                     let skipped = tally.countSkip()
                     if skipped <= Self.loggedSkipsLimit {
-                        logger.warning("skipped a line that is not a Vigil event", metadata: [
-                            "file": "\(path)", "line": "\(lineNumber)", "error": "\(error)",
-                        ])
+                        logger.warning(
+                            "skipped a line that is not a Vigil event",
+                            metadata: [
+                                "file": "\(path)", "line": "\(lineNumber)", "error": "\(error)",
+                            ])
                     }
                 }
                 if batch.count >= batchSize {
@@ -72,7 +74,11 @@ public final class ReplayTally: Sendable {
 
     func countEvent() { counts.withLock { $0.events += 1 } }
 
-    func countSkip() -> UInt64 { counts.withLock { $0.skipped += 1; return $0.skipped } }
+    func countSkip() -> UInt64 {
+        counts.withLock {
+            $0.skipped += 1; return $0.skipped
+        }
+    }
 
     /// Events decoded.
     public var events: UInt64 { counts.withLock { $0.events } }

@@ -110,11 +110,15 @@ struct ProgressReporter: Sendable {
         Self.report(engine.statistics, phase: phase, since: started, final: true)
     }
 
-    private static func report(_ statistics: EngineStatistics, phase: String, since start: ContinuousClock.Instant, final: Bool) {
-        let elapsed = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+    private static func report(
+        _ statistics: EngineStatistics, phase: String, since start: ContinuousClock.Instant, final: Bool
+    ) {
+        let elapsed =
+            Double((ContinuousClock.now - start).components.attoseconds) / 1e18
             + Double((ContinuousClock.now - start).components.seconds)
         let rate = elapsed > 0 ? Double(statistics.eventsReceived) / elapsed : 0
-        let line = "\r[\(phase)] \(statistics.eventsReceived) events, \(Int(rate)) events/s, \(statistics.findings) findings"
+        let line =
+            "\r[\(phase)] \(statistics.eventsReceived) events, \(Int(rate)) events/s, \(statistics.findings) findings"
         FileHandle.standardError.write(Data((line + (final ? "\n" : "")).utf8))
     }
 }

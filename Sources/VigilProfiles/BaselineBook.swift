@@ -72,7 +72,8 @@ public final class BaselineBook: @unchecked Sendable {
     }
 
     func partition(for shard: ShardInfo) -> Partition {
-        precondition(shard.count == shardCount, "the book has \(shardCount) partitions, the engine \(shard.count) shards")
+        precondition(
+            shard.count == shardCount, "the book has \(shardCount) partitions, the engine \(shard.count) shards")
         return partitions[shard.index]
     }
 

@@ -35,14 +35,16 @@ public struct Behavior: Hashable, Sendable, BitwiseCopyable {
             let address = f.remote.address
             let high = UInt64(address.words.0) << 32 | UInt64(address.words.1)
             let low = UInt64(address.words.2) << 32 | UInt64(address.words.3)
-            self.init(kind: .networkConnect, first: high ^ (low &* 0x9E37_79B9_7F4A_7C15), second: UInt64(f.remote.port))
+            self.init(
+                kind: .networkConnect, first: high ^ (low &* 0x9E37_79B9_7F4A_7C15), second: UInt64(f.remote.port))
         case .dns(let f):
             self.init(kind: .dnsQuery, first: UInt64(f.name.rawValue))
         case .cloud(let f):
             self.init(kind: .cloudAPICall, first: UInt64(f.service.rawValue), second: UInt64(f.action.rawValue))
         case .kubernetes(let f):
             let resource = UInt64(f.resource.rawValue) << 32 | UInt64(f.subresource.rawValue)
-            self.init(kind: .kubernetesRequest, first: UInt64(f.verb.rawValue) << 32 | UInt64(f.namespace.rawValue),
+            self.init(
+                kind: .kubernetesRequest, first: UInt64(f.verb.rawValue) << 32 | UInt64(f.namespace.rawValue),
                 second: resource)
         case .http(let f):
             let target = f.route.isNone ? f.path : f.route

@@ -45,7 +45,8 @@ public struct DeviationDetector: Detector {
             let more = count > known.count ? " and \(count - known.count) more" : ""
             nearby = "while learning it only " + known.joined(separator: ", ") + more
         }
-        let explanation = "\(subject.name(in: symbols)) \(describe(event)), which it never did while learning; \(nearby)."
+        let explanation =
+            "\(subject.name(in: symbols)) \(describe(event)), which it never did while learning; \(nearby)."
         return Finding(
             severity: severity, rule: RuleReference(id: id, name: name), mitre: mitre, event: event,
             explanation: explanation)
@@ -56,27 +57,41 @@ public struct DeviationDetector: Detector {
         case .process(let f):
             let path = symbols.string(f.executable)
             let fromTemp = ["/tmp/", "/dev/shm/", "/var/tmp/"].contains { path.hasPrefix($0) }
-            return ("profile.unexpected-process", "Unexpected process",
-                MITREMapping(tactic: .execution, technique: "T1059"), fromTemp ? .high : .medium)
+            return (
+                "profile.unexpected-process", "Unexpected process",
+                MITREMapping(tactic: .execution, technique: "T1059"), fromTemp ? .high : .medium
+            )
         case .file(let f):
             let sensitive = SensitivePaths.contains(symbols.string(f.path))
-            return ("profile.unexpected-file-access", "Unexpected file access",
-                MITREMapping(tactic: .collection, technique: "T1005"), sensitive ? .high : .low)
+            return (
+                "profile.unexpected-file-access", "Unexpected file access",
+                MITREMapping(tactic: .collection, technique: "T1005"), sensitive ? .high : .low
+            )
         case .network:
-            return ("profile.unexpected-egress", "Unexpected outbound connection",
-                MITREMapping(tactic: .exfiltration, technique: "T1041"), .medium)
+            return (
+                "profile.unexpected-egress", "Unexpected outbound connection",
+                MITREMapping(tactic: .exfiltration, technique: "T1041"), .medium
+            )
         case .dns:
-            return ("profile.unexpected-dns", "Unexpected DNS query",
-                MITREMapping(tactic: .commandAndControl, technique: "T1071.004"), .low)
+            return (
+                "profile.unexpected-dns", "Unexpected DNS query",
+                MITREMapping(tactic: .commandAndControl, technique: "T1071.004"), .low
+            )
         case .cloud:
-            return ("profile.unexpected-cloud-action", "Unexpected cloud API call",
-                MITREMapping(tactic: .defenseEvasion, technique: "T1078.004"), .medium)
+            return (
+                "profile.unexpected-cloud-action", "Unexpected cloud API call",
+                MITREMapping(tactic: .defenseEvasion, technique: "T1078.004"), .medium
+            )
         case .kubernetes:
-            return ("profile.unexpected-k8s-request", "Unexpected Kubernetes API request",
-                MITREMapping(tactic: .defenseEvasion, technique: "T1078"), .medium)
+            return (
+                "profile.unexpected-k8s-request", "Unexpected Kubernetes API request",
+                MITREMapping(tactic: .defenseEvasion, technique: "T1078"), .medium
+            )
         default:
-            return ("profile.unexpected-http-endpoint", "Unexpected HTTP endpoint",
-                MITREMapping(tactic: .initialAccess, technique: "T1190"), .low)
+            return (
+                "profile.unexpected-http-endpoint", "Unexpected HTTP endpoint",
+                MITREMapping(tactic: .initialAccess, technique: "T1190"), .low
+            )
         }
     }
 

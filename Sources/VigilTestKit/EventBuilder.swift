@@ -51,9 +51,10 @@ public struct EventBuilder {
         let argv = arguments ?? [executable]
         return Event(
             time: next(), kind: .processExec, process: Self.process(pid), workload: workload, uid: uid,
-            fields: .process(ProcessFields(
-                parent: Self.process(parent), executable: s(executable), arguments: s(ArgumentList.join(argv)),
-                workingDirectory: s("/"), effectiveUID: uid, gid: uid)))
+            fields: .process(
+                ProcessFields(
+                    parent: Self.process(parent), executable: s(executable), arguments: s(ArgumentList.join(argv)),
+                    workingDirectory: s("/"), effectiveUID: uid, gid: uid)))
     }
 
     /// A `process.fork`: `parent` created `pid`.
@@ -81,17 +82,20 @@ public struct EventBuilder {
     public mutating func connect(pid: Int32, to address: String, port: UInt16, workload: WorkloadID = .host) -> Event {
         Event(
             time: next(), kind: .networkConnect, process: Self.process(pid), workload: workload,
-            fields: .network(NetworkFields(
-                transport: .tcp, local: SocketAddress(address: IPAddress(v4: 10, 0, 0, 5), port: 40_000),
-                remote: SocketAddress(address: IPAddress(address)!, port: port))))
+            fields: .network(
+                NetworkFields(
+                    transport: .tcp, local: SocketAddress(address: IPAddress(v4: 10, 0, 0, 5), port: 40_000),
+                    remote: SocketAddress(address: IPAddress(address)!, port: port))))
     }
 
     /// A DNS A query for `name`.
     public mutating func dns(pid: Int32, name: String, workload: WorkloadID = .host) -> Event {
         Event(
             time: next(), kind: .dnsQuery, process: Self.process(pid), workload: workload,
-            fields: .dns(DNSFields(
-                name: s(name), queryType: 1, server: SocketAddress(address: IPAddress(v4: 127, 0, 0, 53), port: 53))))
+            fields: .dns(
+                DNSFields(
+                    name: s(name), queryType: 1, server: SocketAddress(address: IPAddress(v4: 127, 0, 0, 53), port: 53))
+            ))
     }
 
     /// An AWS API call by `principal`.
@@ -101,10 +105,12 @@ public struct EventBuilder {
     ) -> Event {
         Event(
             time: next(), kind: .cloudAPICall, principal: s(principal),
-            fields: .cloud(CloudFields(
-                provider: .aws, service: s(service), action: s(action), region: s(region), account: s("111122223333"),
-                accessKey: s("ASIAEXAMPLEKEY"), sourceAddress: IPAddress(sourceAddress) ?? .none,
-                userAgent: s("aws-cli/2.15"), resource: s(resource))))
+            fields: .cloud(
+                CloudFields(
+                    provider: .aws, service: s(service), action: s(action), region: s(region),
+                    account: s("111122223333"),
+                    accessKey: s("ASIAEXAMPLEKEY"), sourceAddress: IPAddress(sourceAddress) ?? .none,
+                    userAgent: s("aws-cli/2.15"), resource: s(resource))))
     }
 
     /// A Kubernetes API request by `user`.
@@ -114,10 +120,11 @@ public struct EventBuilder {
     ) -> Event {
         Event(
             time: next(), kind: .kubernetesRequest, principal: s(user),
-            fields: .kubernetes(KubernetesFields(
-                verb: s(verb), resource: s(resource), subresource: s(subresource), namespace: s(namespace),
-                name: s(name), sourceAddress: IPAddress(v4: 10, 0, 0, 9), userAgent: s("kubectl/v1.30"),
-                responseCode: 200, flags: flags)))
+            fields: .kubernetes(
+                KubernetesFields(
+                    verb: s(verb), resource: s(resource), subresource: s(subresource), namespace: s(namespace),
+                    name: s(name), sourceAddress: IPAddress(v4: 10, 0, 0, 9), userAgent: s("kubectl/v1.30"),
+                    responseCode: 200, flags: flags)))
     }
 
     /// An HTTP request served by the application.
@@ -127,9 +134,11 @@ public struct EventBuilder {
     ) -> Event {
         Event(
             time: next(), kind: .httpRequest, process: Self.process(pid), workload: workload,
-            fields: .http(HTTPFields(
-                method: s(method), route: s(route), path: s(path), parameters: s(parameters), status: status,
-                durationMicroseconds: 1_250, client: SocketAddress(address: IPAddress(v4: 127, 0, 0, 1), port: 51_000))))
+            fields: .http(
+                HTTPFields(
+                    method: s(method), route: s(route), path: s(path), parameters: s(parameters), status: status,
+                    durationMicroseconds: 1_250,
+                    client: SocketAddress(address: IPAddress(v4: 127, 0, 0, 1), port: 51_000))))
     }
 
     /// An event of `kind` with every field of its group set to a non-default value: for round-trip tests.
@@ -137,19 +146,24 @@ public struct EventBuilder {
         let fields: EventFields
         switch kind.fieldGroup {
         case .process:
-            fields = .process(ProcessFields(
-                parent: Self.process(100), executable: s("/usr/bin/curl"),
-                arguments: s(ArgumentList.join(["curl", "-s", "http://a b/", ""])), workingDirectory: s("/srv"),
-                effectiveUID: 0, gid: 1000, exitStatus: kind == .processExit ? 256 : 0, argumentsTruncated: true))
+            fields = .process(
+                ProcessFields(
+                    parent: Self.process(100), executable: s("/usr/bin/curl"),
+                    arguments: s(ArgumentList.join(["curl", "-s", "http://a b/", ""])), workingDirectory: s("/srv"),
+                    effectiveUID: 0, gid: 1000, exitStatus: kind == .processExit ? 256 : 0, argumentsTruncated: true))
         case .file:
-            fields = .file(FileFields(path: s("/etc/shadow"), target: s("/tmp/x"), flags: 0o101, mode: 0o644, result: -13))
+            fields = .file(
+                FileFields(path: s("/etc/shadow"), target: s("/tmp/x"), flags: 0o101, mode: 0o644, result: -13))
         case .network:
-            fields = .network(NetworkFields(
-                transport: .tcp, local: SocketAddress(address: IPAddress("fe80::1")!, port: 41_000),
-                remote: SocketAddress(address: IPAddress("2001:db8::7")!, port: 443), result: -115))
+            fields = .network(
+                NetworkFields(
+                    transport: .tcp, local: SocketAddress(address: IPAddress("fe80::1")!, port: 41_000),
+                    remote: SocketAddress(address: IPAddress("2001:db8::7")!, port: 443), result: -115))
         case .dns:
-            fields = .dns(DNSFields(
-                name: s("pool.minexmr.com"), queryType: 28, server: SocketAddress(address: IPAddress(v4: 127, 0, 0, 53), port: 53)))
+            fields = .dns(
+                DNSFields(
+                    name: s("pool.minexmr.com"), queryType: 28,
+                    server: SocketAddress(address: IPAddress(v4: 127, 0, 0, 53), port: 53)))
         case .syscall:
             fields = .syscall(SyscallFields(number: 321, architecture: 0xc000_003e, count: 12))
         case .capability:
@@ -159,34 +173,43 @@ public struct EventBuilder {
         case .module:
             fields = .module(ModuleFields(name: s("rootkit.ko"), fromFile: true, result: 0))
         case .namespace:
-            fields = .namespace(NamespaceFields(
-                flags: 0x2000_0000, source: s("/proc/1/ns/mnt"), target: s("/host"), filesystem: s("overlay"), result: -1))
+            fields = .namespace(
+                NamespaceFields(
+                    flags: 0x2000_0000, source: s("/proc/1/ns/mnt"), target: s("/host"), filesystem: s("overlay"),
+                    result: -1))
         case .memfd:
             fields = .memfd(MemfdFields(name: s("payload"), flags: 1, result: 5))
         case .bpf:
             fields = .bpf(BPFFields(command: 5, programType: 2, name: s("xdp_prog"), result: 7))
         case .credentials:
-            fields = .credentials(CredentialFields(
-                operation: .setresuid, newID: 0, newEffectiveID: 0, capabilities: 0x1ff, result: 0))
+            fields = .credentials(
+                CredentialFields(
+                    operation: .setresuid, newID: 0, newEffectiveID: 0, capabilities: 0x1ff, result: 0))
         case .audit:
-            fields = .audit(AuditFields(
-                recordType: 1112, serial: 9_876_543_210, syscall: 59, success: false, loginUID: 1000, session: 4,
-                key: s("exec-watch"), message: s("op=login acct=\"root\"")))
+            fields = .audit(
+                AuditFields(
+                    recordType: 1112, serial: 9_876_543_210, syscall: 59, success: false, loginUID: 1000, session: 4,
+                    key: s("exec-watch"), message: s("op=login acct=\"root\"")))
         case .cloud:
-            fields = .cloud(CloudFields(
-                provider: .aws, service: s("iam"), action: s("CreateUser"), region: s("apiso-centralnorth-2r"),
-                account: s("111122223333"), accessKey: s("ASIAEXAMPLE"), sourceAddress: IPAddress("203.0.113.7")!,
-                userAgent: s("aws-cli/2"), errorCode: s("AccessDenied"), resource: s("backdoor"),
-                flags: [.mfaAuthenticated]))
+            fields = .cloud(
+                CloudFields(
+                    provider: .aws, service: s("iam"), action: s("CreateUser"), region: s("apiso-centralnorth-2r"),
+                    account: s("111122223333"), accessKey: s("ASIAEXAMPLE"), sourceAddress: IPAddress("203.0.113.7")!,
+                    userAgent: s("aws-cli/2"), errorCode: s("AccessDenied"), resource: s("backdoor"),
+                    flags: [.mfaAuthenticated]))
         case .kubernetes:
-            fields = .kubernetes(KubernetesFields(
-                verb: s("create"), resource: s("pods"), subresource: s("exec"), namespace: s("kube-system"),
-                name: s("web-1"), sourceAddress: IPAddress("::1")!, userAgent: s("kubectl"), responseCode: 101,
-                flags: [.privileged, .hostPID]))
+            fields = .kubernetes(
+                KubernetesFields(
+                    verb: s("create"), resource: s("pods"), subresource: s("exec"), namespace: s("kube-system"),
+                    name: s("web-1"), sourceAddress: IPAddress("::1")!, userAgent: s("kubectl"), responseCode: 101,
+                    flags: [.privileged, .hostPID]))
         case .http:
-            fields = .http(HTTPFields(
-                method: s("GET"), route: s("/fetch"), path: s("/fetch"), parameters: s("url=http://169.254.169.254/"),
-                status: 200, durationMicroseconds: 1234, client: SocketAddress(address: IPAddress(v4: 127, 0, 0, 1), port: 5555)))
+            fields = .http(
+                HTTPFields(
+                    method: s("GET"), route: s("/fetch"), path: s("/fetch"),
+                    parameters: s("url=http://169.254.169.254/"),
+                    status: 200, durationMicroseconds: 1234,
+                    client: SocketAddress(address: IPAddress(v4: 127, 0, 0, 1), port: 5555)))
         }
         let isControlPlane = kind.layer == .cloud || kind.layer == .cluster
         return Event(

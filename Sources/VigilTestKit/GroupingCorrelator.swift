@@ -22,7 +22,8 @@ public struct GroupingCorrelator: Correlator {
         for key in order {
             let findings = groups[key]!.sorted { $0.time < $1.time }
             let steps = findings.map {
-                IncidentStep(time: $0.time, layer: $0.layer, mitre: $0.mitre, summary: $0.rule.name, findingIDs: [$0.id])
+                IncidentStep(
+                    time: $0.time, layer: $0.layer, mitre: $0.mitre, summary: $0.rule.name, findingIDs: [$0.id])
             }
             incidents.append(
                 Incident(

@@ -55,13 +55,15 @@ struct ReplayCommandTests {
         let web = b.workload(namespace: "shop", deployment: "web")
         let learn = (0..<50).flatMap { round in
             [
-                b.exec(pid: 100 + Int32(round), parent: 1, executable: "/usr/bin/python3",
+                b.exec(
+                    pid: 100 + Int32(round), parent: 1, executable: "/usr/bin/python3",
                     arguments: ["python3", "app.py"], workload: web),
                 b.open(pid: 100 + Int32(round), path: "/srv/app.py", workload: web),
             ]
         }
         let detect = [
-            b.exec(pid: 500, parent: 1, executable: "/usr/bin/python3", arguments: ["python3", "app.py"], workload: web),
+            b.exec(
+                pid: 500, parent: 1, executable: "/usr/bin/python3", arguments: ["python3", "app.py"], workload: web),
             b.exec(pid: 501, parent: 500, executable: "/bin/sh", arguments: ["sh", "-c", "id"], workload: web),
             b.open(pid: 500, path: "/srv/app.py", workload: web),
         ]
@@ -110,7 +112,9 @@ struct ReplayCommandTests {
         let detectFile = directory.appendingPathComponent("detect.jsonl")
         try writeEvents([b.dns(pid: 1, name: "db.internal")], symbols: symbols, to: learnFile)
         try writeEvents([b.dns(pid: 1, name: "xmr.pool.example")], symbols: symbols, to: detectFile)
-        let result = try runAgent(["replay", "--learn", learnFile.path, "--detect", detectFile.path, "--format", "text"])
+        let result = try runAgent([
+            "replay", "--learn", learnFile.path, "--detect", detectFile.path, "--format", "text",
+        ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 1)

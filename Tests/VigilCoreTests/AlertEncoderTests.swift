@@ -16,11 +16,14 @@ struct AlertEncoderTests {
             event: builder.exec(pid: 11, parent: 10, executable: "/bin/sh", arguments: ["sh", "-i"], workload: web),
             evidence: [parent], explanation: "web ran a shell")
         finding.process = ProcessSummary(key: EventBuilder.process(11), executable: "/bin/sh", arguments: ["sh", "-i"])
-        finding.ancestry = [ProcessSummary(key: EventBuilder.process(10), executable: "/usr/bin/python3", arguments: [])]
+        finding.ancestry = [
+            ProcessSummary(key: EventBuilder.process(10), executable: "/usr/bin/python3", arguments: [])
+        ]
         finding.eventsLostBefore = 3
         finding.response = [
             ResponseRecord(
-                action: ResponseAction(kind: .kill, target: ResponseTarget(process: EventBuilder.process(11)), reason: finding.id),
+                action: ResponseAction(
+                    kind: .kill, target: ResponseTarget(process: EventBuilder.process(11)), reason: finding.id),
                 outcome: .dryRun, detail: "would SIGKILL", time: finding.time)
         ]
         var encoder = AlertEncoder(symbols: symbols)
@@ -63,12 +66,16 @@ struct AlertEncoderTests {
         let second = Finding(
             severity: .high, rule: RuleReference(id: "b", name: "B"),
             mitre: MITREMapping(tactic: .persistence, technique: "T1136.003"),
-            event: builder.cloudCall(principal: "role/node", service: "iam", action: "CreateUser"), explanation: "new user")
+            event: builder.cloudCall(principal: "role/node", service: "iam", action: "CreateUser"),
+            explanation: "new user")
         let incident = Incident(
             severity: .critical, title: "SSRF to cloud admin", rootCause: first.id,
             steps: [
-                IncidentStep(time: first.time, layer: .application, mitre: first.mitre, summary: "request", findingIDs: [first.id]),
-                IncidentStep(time: second.time, layer: .cloud, mitre: second.mitre, summary: "user", findingIDs: [second.id]),
+                IncidentStep(
+                    time: first.time, layer: .application, mitre: first.mitre, summary: "request",
+                    findingIDs: [first.id]),
+                IncidentStep(
+                    time: second.time, layer: .cloud, mitre: second.mitre, summary: "user", findingIDs: [second.id]),
             ],
             entities: [Entity(kind: "principal", id: "role/node")], findings: [first, second], narrative: "a story")
         var encoder = AlertEncoder(symbols: symbols)

@@ -82,7 +82,8 @@ struct EngineTests {
         var builder = EventBuilder(symbols: symbols)
         var events: [Event] = []
         for index in 0..<20_000 {
-            events.append(index % 100 == 99 ? builder.exec(pid: 5, executable: "/bin/sh") : builder.open(pid: 5, path: "/x"))
+            events.append(
+                index % 100 == 99 ? builder.exec(pid: 5, executable: "/bin/sh") : builder.open(pid: 5, path: "/x"))
         }
         let output = CollectingOutput()
         let slow = Duration.milliseconds(2)
@@ -117,7 +118,8 @@ struct EngineTests {
         let output = CollectingOutput()
         let engine = Engine(
             configuration: EngineConfiguration(shards: 2, shardQueueCapacity: 4096), symbols: symbols,
-            sensors: [sensor], detectors: { shard in
+            sensors: [sensor],
+            detectors: { shard in
                 var chain = DetectorChain([KindDetector(kind: .processExec)])
                 chain.detectors.append(log.factory()(shard))
                 return chain
@@ -131,7 +133,8 @@ struct EngineTests {
         }
         let sent = sensor.sent
         #expect(sent >= 50_000)
-        #expect(log.entries.withLock { $0.count } == Int(sent), "events accepted before shutdown were not all processed")
+        #expect(
+            log.entries.withLock { $0.count } == Int(sent), "events accepted before shutdown were not all processed")
         #expect(output.findings.count == Int(sent) / 10)
         #expect(output.isFinished)
     }
@@ -142,8 +145,10 @@ struct EngineTests {
         var builder = EventBuilder(symbols: symbols)
         let web = builder.workload(deployment: "web")
         let events = [
-            builder.exec(pid: 10, parent: 1, executable: "/usr/bin/python3", arguments: ["python3", "app.py"], workload: web),
-            builder.exec(pid: 11, parent: 10, executable: "/bin/sh", arguments: ["sh", "-c", "curl x | sh"], workload: web),
+            builder.exec(
+                pid: 10, parent: 1, executable: "/usr/bin/python3", arguments: ["python3", "app.py"], workload: web),
+            builder.exec(
+                pid: 11, parent: 10, executable: "/bin/sh", arguments: ["sh", "-c", "curl x | sh"], workload: web),
             builder.fork(pid: 12, parent: 11, workload: web),
             builder.exec(pid: 12, parent: 11, executable: "/usr/bin/curl", arguments: ["curl", "x"], workload: web),
             builder.connect(pid: 12, to: "127.0.0.1", port: 8080, workload: web),
@@ -178,7 +183,8 @@ struct EngineTests {
     func sensorFailure() async throws {
         let symbols = SymbolTable()
         var builder = EventBuilder(symbols: symbols)
-        let good = InMemorySensor(name: "good", events: (0..<1000).map { _ in builder.exec(pid: 3, executable: "/bin/true") })
+        let good = InMemorySensor(
+            name: "good", events: (0..<1000).map { _ in builder.exec(pid: 3, executable: "/bin/true") })
         let output = CollectingOutput()
         let engine = Engine(
             configuration: EngineConfiguration(shards: 2), symbols: symbols, sensors: [good, FailingSensor()],

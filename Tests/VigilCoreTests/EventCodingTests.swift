@@ -34,7 +34,8 @@ struct EventCodingTests {
     func execShape() throws {
         let symbols = SymbolTable()
         var builder = EventBuilder(symbols: symbols, start: 1_795_910_400_000_000_001)
-        let event = builder.exec(pid: 42, parent: 7, executable: "/bin/sh", arguments: ["sh", "-c", "id; whoami"], uid: 1000)
+        let event = builder.exec(
+            pid: 42, parent: 7, executable: "/bin/sh", arguments: ["sh", "-c", "id; whoami"], uid: 1000)
         var encoder = EventEncoder(symbols: symbols)
         let object = try #require(try JSONParser.parse(encoder.line(for: event)).object)
         #expect(object["type"]?.string == "event")
@@ -66,7 +67,8 @@ struct EventCodingTests {
 
     @Test("unknown members are ignored so newer files still load")
     func unknownMembers() throws {
-        let line = #"{"type":"event","time":"2026-01-01T00:00:00Z","kind":"file.open","future":{"x":1},"#
+        let line =
+            #"{"type":"event","time":"2026-01-01T00:00:00Z","kind":"file.open","future":{"x":1},"#
             + #""fields":{"path":"/etc/hosts","flags":0,"mode":0,"result":3,"inode":123}}"#
         let symbols = SymbolTable()
         let event = try EventDecoder(symbols: symbols).decode(line: line)
@@ -81,13 +83,23 @@ struct EventCodingTests {
             (#"{"kind":"file.open"}"#, EventDecodingError.Code.missingField, "time"),
             (#"{"time":"2026-01-01T00:00:00Z","kind":"file.teleport"}"#, .unknownKind, "kind"),
             (#"{"time":"yesterday","kind":"file.open"}"#, .invalidField, "time"),
-            (#"{"time":"2026-01-01T00:00:00Z","kind":"network.connect","fields":{"remote_port":70000}}"#, .invalidField,
-                "fields.remote_port"),
-            (#"{"time":"2026-01-01T00:00:00Z","kind":"network.connect","fields":{"remote_address":"999.1.1.1"}}"#,
-                .invalidField, "fields.remote_address"),
-            (#"{"time":"2026-01-01T00:00:00Z","kind":"process.exec","fields":{"args":["a",3]}}"#, .invalidField,
-                "fields.args[1]"),
-            (#"{"time":"2026-01-01T00:00:00Z","kind":"ptrace","fields":{"request":16}}"#, .missingField, "fields.target"),
+            (
+                #"{"time":"2026-01-01T00:00:00Z","kind":"network.connect","fields":{"remote_port":70000}}"#,
+                .invalidField,
+                "fields.remote_port"
+            ),
+            (
+                #"{"time":"2026-01-01T00:00:00Z","kind":"network.connect","fields":{"remote_address":"999.1.1.1"}}"#,
+                .invalidField, "fields.remote_address"
+            ),
+            (
+                #"{"time":"2026-01-01T00:00:00Z","kind":"process.exec","fields":{"args":["a",3]}}"#, .invalidField,
+                "fields.args[1]"
+            ),
+            (
+                #"{"time":"2026-01-01T00:00:00Z","kind":"ptrace","fields":{"request":16}}"#, .missingField,
+                "fields.target"
+            ),
             (#"{"type":"finding","time":"2026-01-01T00:00:00Z","kind":"file.open"}"#, .notAnEvent, "type"),
             (#"[1,2]"#, .notAnEvent, ""),
             (#"{"time":"2026-01-01T00:00:00Z","kind":"file.open""#, .invalidJSON, ""),
@@ -162,7 +174,8 @@ struct SymbolTableTests {
     @Test("workloads intern by identity")
     func workloads() {
         let table = SymbolTable()
-        let web = Workload(kind: .kubernetes, namespace: "shop", ownerKind: "Deployment", ownerName: "web", containerName: "app")
+        let web = Workload(
+            kind: .kubernetes, namespace: "shop", ownerKind: "Deployment", ownerName: "web", containerName: "app")
         let id = table.intern(web)
         #expect(id != .host)
         #expect(table.intern(web) == id)

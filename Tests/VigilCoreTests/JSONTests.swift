@@ -84,16 +84,20 @@ struct JSONParsingTests {
         var visited: [String] = []
         for member in object { visited.append(member.key) }
         #expect(visited == ["z", "a", "m", "a"])
-        #expect(value == .object(JSONObject([
-            ("z", .integer(1)),
-            ("a", .array([.integer(1), .string("two"), .double(3.5), .null, .object(JSONObject())])),
-            ("m", .object(JSONObject([("k", .array([]))]))),
-            ("a", .bool(false)),
-        ])))
+        #expect(
+            value
+                == .object(
+                    JSONObject([
+                        ("z", .integer(1)),
+                        ("a", .array([.integer(1), .string("two"), .double(3.5), .null, .object(JSONObject())])),
+                        ("m", .object(JSONObject([("k", .array([]))]))),
+                        ("a", .bool(false)),
+                    ])))
         // Same members in a different order are a different object.
         #expect(JSONObject([("a", .null), ("b", .null)]) != JSONObject([("b", .null), ("a", .null)]))
-        #expect(try JSONParser.parse(" [ [ ] , { } , [ 1 , [ 2 ] ] ] ")
-            == .array([.array([]), .object(JSONObject()), .array([.integer(1), .array([.integer(2)])])]))
+        #expect(
+            try JSONParser.parse(" [ [ ] , { } , [ 1 , [ 2 ] ] ] ")
+                == .array([.array([]), .object(JSONObject()), .array([.integer(1), .array([.integer(2)])])]))
     }
 
     @Test func accessors() {
@@ -189,12 +193,14 @@ struct JSONErrorTests {
         #expect(parseError(#""\ud800\u0041""#) == JSONParseError(code: .invalidUnicode, offset: 1))
         #expect(parseError(#""\ud800\n""#) == JSONParseError(code: .invalidUnicode, offset: 1))
         #expect(parseError(bytes: [0x22, 0xC3, 0x28, 0x22]) == JSONParseError(code: .invalidUTF8, offset: 1))
-        #expect(parseError(bytes: [0x22, 0x5C, 0x6E, 0x61, 0xED, 0xA0, 0x80, 0x22])
-            == JSONParseError(code: .invalidUTF8, offset: 4))  // encoded surrogate after an escape
+        #expect(
+            parseError(bytes: [0x22, 0x5C, 0x6E, 0x61, 0xED, 0xA0, 0x80, 0x22])
+                == JSONParseError(code: .invalidUTF8, offset: 4))  // encoded surrogate after an escape
         #expect(parseError(bytes: [0x22, 0xE2, 0x82, 0x22]) == JSONParseError(code: .invalidUTF8, offset: 1))
         #expect(parseError(bytes: [0x22, 0xC0, 0xAF, 0x22]) == JSONParseError(code: .invalidUTF8, offset: 1))
-        #expect(parseError(bytes: [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22])
-            == JSONParseError(code: .invalidUTF8, offset: 1))
+        #expect(
+            parseError(bytes: [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22])
+                == JSONParseError(code: .invalidUTF8, offset: 1))
         #expect(parseError("1 2") == JSONParseError(code: .trailingCharacters, offset: 2))
         #expect(parseError("{} x") == JSONParseError(code: .trailingCharacters, offset: 3))
         #expect(parseError(#""\x""#) == JSONParseError(code: .invalidEscape, offset: 1))
@@ -248,8 +254,9 @@ struct JSONErrorTests {
     @Test func descriptions() {
         let error = parseError(#"{"a": [1, 2}"#)
         #expect(error?.description == "invalid JSON at byte 11: unexpected character '}' (expected ',' or ']')")
-        #expect(parseError("[1,]")?.description
-            == "invalid JSON at byte 3: unexpected character ']' (expected a value)")
+        #expect(
+            parseError("[1,]")?.description
+                == "invalid JSON at byte 3: unexpected character ']' (expected a value)")
         #expect(parseError("")?.description == "invalid JSON at byte 0: unexpected end of input")
         #expect(parseError("1 2")?.code.description == "unexpected characters after the value")
         #expect(JSONParseError.Code.invalidUTF8 != JSONParseError.Code.invalidUnicode)
@@ -349,8 +356,9 @@ struct JSONWriterTests {
         writer.field("nan", Double.nan)
         writer.field("inf", -Double.infinity)
         writer.endObject()
-        #expect(writer.text == #"{"s":"x","i":-3,"n":7,"u":18446744073709551615,"b":true,"d":0.5,"#
-            + #""arr":[1,{},[],null,false],"o":{"k":null},"nan":null,"inf":null}"#)
+        #expect(
+            writer.text == #"{"s":"x","i":-3,"n":7,"u":18446744073709551615,"b":true,"d":0.5,"#
+                + #""arr":[1,{},[],null,false],"o":{"k":null},"nan":null,"inf":null}"#)
     }
 
     @Test func integersAndDoubles() throws {
@@ -365,8 +373,9 @@ struct JSONWriterTests {
         writer.double(.leastNonzeroMagnitude)
         writer.double(0.1)
         writer.endArray()
-        #expect(writer.text == "[0,9,10,-1,-10,1234567890,9223372036854775807,-9223372036854775808,0,"
-            + "18446744073709551615,1.0,-0.0,1e+100,5e-324,0.1]")
+        #expect(
+            writer.text == "[0,9,10,-1,-10,1234567890,9223372036854775807,-9223372036854775808,0,"
+                + "18446744073709551615,1.0,-0.0,1e+100,5e-324,0.1]")
         let parsed = try JSONParser.parse(writer.bytes)
         #expect(parsed.array?[10] == .double(1.0))
         #expect(parsed.array?[12] == .double(1e100))
@@ -397,11 +406,12 @@ struct JSONWriterTests {
     }
 
     @Test func serializesValues() throws {
-        let value = JSONValue.object(JSONObject([
-            ("b", .integer(1)),
-            ("a", .array([.null, .bool(true), .unsigned(.max), .double(2.5), .string("x\"y"), .array([])])),
-            ("c", .object(JSONObject([("d", .object(JSONObject()))]))),
-        ]))
+        let value = JSONValue.object(
+            JSONObject([
+                ("b", .integer(1)),
+                ("a", .array([.null, .bool(true), .unsigned(.max), .double(2.5), .string("x\"y"), .array([])])),
+                ("c", .object(JSONObject([("d", .object(JSONObject()))]))),
+            ]))
         let text = value.serialized()
         #expect(text == #"{"b":1,"a":[null,true,18446744073709551615,2.5,"x\"y",[]],"c":{"d":{}}}"#)
         #expect(try JSONParser.parse(text) == value)

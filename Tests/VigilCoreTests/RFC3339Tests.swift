@@ -84,7 +84,8 @@ struct RFC3339Tests {
             let minute = Int(generator.next() % 60)
             let second = Int(generator.next() % 60)
             let nanos = Int(generator.next() % 1_000_000_000)
-            let text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):"
+            let text =
+                "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):"
                 + "\(pad(second, 2)).\(pad(nanos, 9))Z"
             let seconds = naiveDays(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
             let expected = Int64(seconds) * 1_000_000_000 + Int64(nanos)
@@ -95,8 +96,10 @@ struct RFC3339Tests {
 
     @Test func roundTrips() {
         var generator = SplitMix64(seed: 7)
-        var samples: [Int64] = [0, 1, -1, 999_999_999, -999_999_999, 1_000_000_000, -1_000_000_000, .max, .min,
-                                86_400_000_000_000, -86_400_000_000_000, 951_782_400_000_000_000]
+        var samples: [Int64] = [
+            0, 1, -1, 999_999_999, -999_999_999, 1_000_000_000, -1_000_000_000, .max, .min,
+            86_400_000_000_000, -86_400_000_000_000, 951_782_400_000_000_000,
+        ]
         for _ in 0..<5000 { samples.append(Int64(bitPattern: generator.next())) }
         for _ in 0..<5000 { samples.append(Int64(bitPattern: generator.next()) / 1_000_000 * 1_000_000) }
         for _ in 0..<2000 { samples.append(Int64(bitPattern: generator.next()) / 1_000_000_000 * 1_000_000_000) }

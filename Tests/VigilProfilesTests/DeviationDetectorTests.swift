@@ -103,7 +103,9 @@ struct DeviationDetectorTests {
     @Test("a baseline keeps at most its capacity and says when it overflowed")
     func bound() {
         var baseline = Baseline(capacity: 2)
-        let learned = (1...3).map { baseline.learn(Behavior(kind: .processExec, first: UInt64($0)), describedAs: "\($0)") }
+        let learned = (1...3).map {
+            baseline.learn(Behavior(kind: .processExec, first: UInt64($0)), describedAs: "\($0)")
+        }
         #expect(learned == [true, true, false])
         #expect(baseline.behaviors.count == 2)
         #expect(baseline.overflowed)

@@ -13,7 +13,8 @@ struct TestKitTests {
         var encoder = EventEncoder(symbols: symbols)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("testkit-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: url) }
-        try (events.map { encoder.line(for: $0) }.joined(separator: "\n") + "\n\n").write(to: url, atomically: true, encoding: .utf8)
+        try (events.map { encoder.line(for: $0) }.joined(separator: "\n") + "\n\n").write(
+            to: url, atomically: true, encoding: .utf8)
 
         let readSymbols = SymbolTable()
         let sensor = try InMemorySensor(contentsOf: url, symbols: readSymbols, batchSize: 3)
@@ -67,7 +68,8 @@ struct TestKitTests {
         var builder = EventBuilder(symbols: symbols)
         let finding = Finding(
             severity: .low, rule: RuleReference(id: "r", name: "R"),
-            mitre: MITREMapping(tactic: .discovery, technique: "T1082"), event: builder.exec(pid: 4, executable: "/bin/uname"),
+            mitre: MITREMapping(tactic: .discovery, technique: "T1082"),
+            event: builder.exec(pid: 4, executable: "/bin/uname"),
             explanation: "uname")
         let responder = RecordingResponder(outcome: .dryRun)
         let records = await responder.respond(to: .finding(finding))

@@ -77,13 +77,16 @@ public struct EventDecoder: Sendable {
         guard let time = RFC3339.parse(timeText) else {
             throw EventDecodingError(code: .invalidField, field: "time", message: "'\(timeText)' is not RFC 3339")
         }
-        let workload = try top.optionalObject("workload").map { reader throws(EventDecodingError) in
-            try decodeWorkload(reader)
-        } ?? .host
-        let process = try top.optionalObject("process").map { reader throws(EventDecodingError) in
-            try processKey(reader)
-        } ?? .none
-        let fieldsReader = try top.optionalObject("fields") ?? Reader(object: JSONObject(), path: "fields", symbols: symbols)
+        let workload =
+            try top.optionalObject("workload").map { reader throws(EventDecodingError) in
+                try decodeWorkload(reader)
+            } ?? .host
+        let process =
+            try top.optionalObject("process").map { reader throws(EventDecodingError) in
+                try processKey(reader)
+            } ?? .none
+        let fieldsReader =
+            try top.optionalObject("fields") ?? Reader(object: JSONObject(), path: "fields", symbols: symbols)
         return Event(
             time: time,
             kind: kind,
@@ -98,7 +101,8 @@ public struct EventDecoder: Sendable {
     private func decodeWorkload(_ r: Reader) throws(EventDecodingError) -> WorkloadID {
         let kindName = try r.optionalString("kind") ?? "host"
         guard let kind = Workload.Kind(rawValue: kindName) else {
-            throw EventDecodingError(code: .invalidField, field: r.path + ".kind", message: "'\(kindName)' is not a workload kind")
+            throw EventDecodingError(
+                code: .invalidField, field: r.path + ".kind", message: "'\(kindName)' is not a workload kind")
         }
         if kind == .host { return .host }
         return symbols.intern(
@@ -120,109 +124,145 @@ public struct EventDecoder: Sendable {
         case .process:
             let arguments = try r.optionalArray("args")?.enumerated().map { (index, value) throws(EventDecodingError) in
                 guard let text = value.string else {
-                    throw EventDecodingError(code: .invalidField, field: "\(r.path).args[\(index)]", message: "expected a string")
+                    throw EventDecodingError(
+                        code: .invalidField, field: "\(r.path).args[\(index)]", message: "expected a string")
                 }
                 return text
             }
-            return .process(ProcessFields(
-                parent: try r.optionalObject("parent").map { reader throws(EventDecodingError) in try processKey(reader) } ?? .none,
-                executable: try r.symbol("executable"),
-                arguments: arguments.map { symbols.intern(ArgumentList.join($0)) } ?? .none,
-                workingDirectory: try r.symbol("cwd"),
-                effectiveUID: try r.id("euid"),
-                gid: try r.id("gid"),
-                exitStatus: try r.int32("exit_status", default: 0),
-                argumentsTruncated: try r.bool("args_truncated", default: false)))
+            return .process(
+                ProcessFields(
+                    parent: try r.optionalObject("parent").map { reader throws(EventDecodingError) in
+                        try processKey(reader)
+                    } ?? .none,
+                    executable: try r.symbol("executable"),
+                    arguments: arguments.map { symbols.intern(ArgumentList.join($0)) } ?? .none,
+                    workingDirectory: try r.symbol("cwd"),
+                    effectiveUID: try r.id("euid"),
+                    gid: try r.id("gid"),
+                    exitStatus: try r.int32("exit_status", default: 0),
+                    argumentsTruncated: try r.bool("args_truncated", default: false)))
         case .file:
-            return .file(FileFields(
-                path: try r.symbol("path"), target: try r.symbol("target"),
-                flags: try r.uint32("flags"), mode: try r.uint32("mode"), result: try r.int32("result", default: 0)))
+            return .file(
+                FileFields(
+                    path: try r.symbol("path"), target: try r.symbol("target"),
+                    flags: try r.uint32("flags"), mode: try r.uint32("mode"), result: try r.int32("result", default: 0))
+            )
         case .network:
             let transportName = try r.optionalString("transport") ?? "unknown"
             guard let transport = TransportProtocol(name: transportName) else {
-                throw EventDecodingError(code: .invalidField, field: r.path + ".transport", message: "'\(transportName)' is not tcp, udp or raw")
+                throw EventDecodingError(
+                    code: .invalidField, field: r.path + ".transport",
+                    message: "'\(transportName)' is not tcp, udp or raw")
             }
-            return .network(NetworkFields(
-                transport: transport, local: try r.socket("local"), remote: try r.socket("remote"),
-                result: try r.int32("result", default: 0)))
+            return .network(
+                NetworkFields(
+                    transport: transport, local: try r.socket("local"), remote: try r.socket("remote"),
+                    result: try r.int32("result", default: 0)))
         case .dns:
-            return .dns(DNSFields(
-                name: try r.symbol("name"), queryType: UInt16(try r.uint(("query_type"), max: UInt64(UInt16.max))),
-                server: try r.socket("server")))
+            return .dns(
+                DNSFields(
+                    name: try r.symbol("name"), queryType: UInt16(try r.uint(("query_type"), max: UInt64(UInt16.max))),
+                    server: try r.socket("server")))
         case .syscall:
-            return .syscall(SyscallFields(
-                number: try r.int32("number"), architecture: try r.uint32("arch"),
-                count: UInt32(try r.uint("count", max: UInt64(UInt32.max), default: 1))))
+            return .syscall(
+                SyscallFields(
+                    number: try r.int32("number"), architecture: try r.uint32("arch"),
+                    count: UInt32(try r.uint("count", max: UInt64(UInt32.max), default: 1))))
         case .capability:
-            return .capability(CapabilityFields(
-                capability: UInt8(try r.uint("capability", max: UInt64(UInt8.max))), result: try r.int32("result", default: 0)))
+            return .capability(
+                CapabilityFields(
+                    capability: UInt8(try r.uint("capability", max: UInt64(UInt8.max))),
+                    result: try r.int32("result", default: 0)))
         case .ptrace:
             guard let target = try r.optionalObject("target") else {
-                throw EventDecodingError(code: .missingField, field: r.path + ".target", message: "a ptrace event names its target")
+                throw EventDecodingError(
+                    code: .missingField, field: r.path + ".target", message: "a ptrace event names its target")
             }
-            return .ptrace(PtraceFields(
-                request: try r.int32("request"), target: try processKey(target), result: try r.int32("result", default: 0)))
+            return .ptrace(
+                PtraceFields(
+                    request: try r.int32("request"), target: try processKey(target),
+                    result: try r.int32("result", default: 0)))
         case .module:
-            return .module(ModuleFields(
-                name: try r.symbol("name"), fromFile: try r.bool("from_file", default: false),
-                result: try r.int32("result", default: 0)))
+            return .module(
+                ModuleFields(
+                    name: try r.symbol("name"), fromFile: try r.bool("from_file", default: false),
+                    result: try r.int32("result", default: 0)))
         case .namespace:
-            return .namespace(NamespaceFields(
-                flags: try r.uint64("flags", default: 0), source: try r.symbol("source"), target: try r.symbol("target"),
-                filesystem: try r.symbol("filesystem"), result: try r.int32("result", default: 0)))
+            return .namespace(
+                NamespaceFields(
+                    flags: try r.uint64("flags", default: 0), source: try r.symbol("source"),
+                    target: try r.symbol("target"),
+                    filesystem: try r.symbol("filesystem"), result: try r.int32("result", default: 0)))
         case .memfd:
-            return .memfd(MemfdFields(
-                name: try r.symbol("name"), flags: try r.uint32("flags"), result: try r.int32("result", default: 0)))
+            return .memfd(
+                MemfdFields(
+                    name: try r.symbol("name"), flags: try r.uint32("flags"), result: try r.int32("result", default: 0))
+            )
         case .bpf:
-            return .bpf(BPFFields(
-                command: try r.int32("command"), programType: try r.uint32("program_type"), name: try r.symbol("name"),
-                result: try r.int32("result", default: 0)))
+            return .bpf(
+                BPFFields(
+                    command: try r.int32("command"), programType: try r.uint32("program_type"),
+                    name: try r.symbol("name"),
+                    result: try r.int32("result", default: 0)))
         case .credentials:
             let operationName = try r.string("operation")
             guard let operation = CredentialOperation(name: operationName) else {
-                throw EventDecodingError(code: .invalidField, field: r.path + ".operation", message: "'\(operationName)' is not a credential syscall")
+                throw EventDecodingError(
+                    code: .invalidField, field: r.path + ".operation",
+                    message: "'\(operationName)' is not a credential syscall")
             }
-            return .credentials(CredentialFields(
-                operation: operation, newID: try r.id("new_id"), newEffectiveID: try r.id("new_effective_id"),
-                capabilities: try r.uint64("capabilities", default: 0), result: try r.int32("result", default: 0)))
+            return .credentials(
+                CredentialFields(
+                    operation: operation, newID: try r.id("new_id"), newEffectiveID: try r.id("new_effective_id"),
+                    capabilities: try r.uint64("capabilities", default: 0), result: try r.int32("result", default: 0)))
         case .audit:
-            return .audit(AuditFields(
-                recordType: UInt16(try r.uint("record_type", max: UInt64(UInt16.max))),
-                serial: try r.uint64("serial", default: 0), syscall: try r.int32("syscall", default: -1),
-                success: try r.bool("success", default: true), loginUID: try r.id("auid"), session: try r.id("session"),
-                key: try r.symbol("key"), message: try r.symbol("message")))
+            return .audit(
+                AuditFields(
+                    recordType: UInt16(try r.uint("record_type", max: UInt64(UInt16.max))),
+                    serial: try r.uint64("serial", default: 0), syscall: try r.int32("syscall", default: -1),
+                    success: try r.bool("success", default: true), loginUID: try r.id("auid"),
+                    session: try r.id("session"),
+                    key: try r.symbol("key"), message: try r.symbol("message")))
         case .cloud:
             let providerName = try r.optionalString("provider") ?? "unknown"
             guard let provider = CloudProvider(name: providerName) else {
-                throw EventDecodingError(code: .invalidField, field: r.path + ".provider", message: "'\(providerName)' is not aws, gcp or azure")
+                throw EventDecodingError(
+                    code: .invalidField, field: r.path + ".provider",
+                    message: "'\(providerName)' is not aws, gcp or azure")
             }
             var flags: CloudFields.Flags = []
             if try r.bool("read_only", default: false) { flags.insert(.readOnly) }
             if try r.bool("mfa", default: false) { flags.insert(.mfaAuthenticated) }
-            return .cloud(CloudFields(
-                provider: provider, service: try r.symbol("service"), action: try r.symbol("action"),
-                region: try r.symbol("region"), account: try r.symbol("account"), accessKey: try r.symbol("access_key"),
-                sourceAddress: try r.address("source_address"), userAgent: try r.symbol("user_agent"),
-                errorCode: try r.symbol("error_code"), resource: try r.symbol("resource"), flags: flags))
+            return .cloud(
+                CloudFields(
+                    provider: provider, service: try r.symbol("service"), action: try r.symbol("action"),
+                    region: try r.symbol("region"), account: try r.symbol("account"),
+                    accessKey: try r.symbol("access_key"),
+                    sourceAddress: try r.address("source_address"), userAgent: try r.symbol("user_agent"),
+                    errorCode: try r.symbol("error_code"), resource: try r.symbol("resource"), flags: flags))
         case .kubernetes:
             var flags: KubernetesFields.Flags = []
             for (index, value) in (try r.optionalArray("flags") ?? []).enumerated() {
                 guard let name = value.string, let flag = KubernetesFlagNames.all.first(where: { $0.1 == name }) else {
-                    throw EventDecodingError(code: .invalidField, field: "\(r.path).flags[\(index)]", message: "not a known flag")
+                    throw EventDecodingError(
+                        code: .invalidField, field: "\(r.path).flags[\(index)]", message: "not a known flag")
                 }
                 flags.insert(flag.0)
             }
-            return .kubernetes(KubernetesFields(
-                verb: try r.symbol("verb"), resource: try r.symbol("resource"), subresource: try r.symbol("subresource"),
-                namespace: try r.symbol("namespace"), name: try r.symbol("name"),
-                sourceAddress: try r.address("source_address"), userAgent: try r.symbol("user_agent"),
-                responseCode: UInt16(try r.uint("response_code", max: 999, default: 0)), flags: flags))
+            return .kubernetes(
+                KubernetesFields(
+                    verb: try r.symbol("verb"), resource: try r.symbol("resource"),
+                    subresource: try r.symbol("subresource"),
+                    namespace: try r.symbol("namespace"), name: try r.symbol("name"),
+                    sourceAddress: try r.address("source_address"), userAgent: try r.symbol("user_agent"),
+                    responseCode: UInt16(try r.uint("response_code", max: 999, default: 0)), flags: flags))
         case .http:
-            return .http(HTTPFields(
-                method: try r.symbol("method"), route: try r.symbol("route"), path: try r.symbol("path"),
-                parameters: try r.symbol("parameters"), status: UInt16(try r.uint("status", max: 999, default: 0)),
-                durationMicroseconds: UInt32(try r.uint("duration_us", max: UInt64(UInt32.max), default: 0)),
-                client: try r.socket("client")))
+            return .http(
+                HTTPFields(
+                    method: try r.symbol("method"), route: try r.symbol("route"), path: try r.symbol("path"),
+                    parameters: try r.symbol("parameters"), status: UInt16(try r.uint("status", max: 999, default: 0)),
+                    durationMicroseconds: UInt32(try r.uint("duration_us", max: UInt64(UInt32.max), default: 0)),
+                    client: try r.socket("client")))
         }
     }
 }

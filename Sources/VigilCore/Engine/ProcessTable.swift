@@ -29,17 +29,21 @@ struct ProcessTable {
             guard case .process(let fields) = event.fields else { continue }
             switch event.kind {
             case .processExec:
-                insert(event.process, Entry(
-                    parent: fields.parent, executable: fields.executable, arguments: fields.arguments,
-                    exited: false, order: 0))
+                insert(
+                    event.process,
+                    Entry(
+                        parent: fields.parent, executable: fields.executable, arguments: fields.arguments,
+                        exited: false, order: 0))
             case .processFork:
                 // A child starts as a copy of its parent until it execs.
                 let parent = entries[fields.parent]
-                insert(event.process, Entry(
-                    parent: fields.parent,
-                    executable: fields.executable.isNone ? (parent?.executable ?? .none) : fields.executable,
-                    arguments: fields.arguments.isNone ? (parent?.arguments ?? .none) : fields.arguments,
-                    exited: false, order: 0))
+                insert(
+                    event.process,
+                    Entry(
+                        parent: fields.parent,
+                        executable: fields.executable.isNone ? (parent?.executable ?? .none) : fields.executable,
+                        arguments: fields.arguments.isNone ? (parent?.arguments ?? .none) : fields.arguments,
+                        exited: false, order: 0))
             case .processExit:
                 entries[event.process]?.exited = true
             default:

@@ -462,7 +462,8 @@ private struct JSONParserState {
             let backslash = word ^ (ones &* 0x5C)
             // Bit 7 of a byte is set for a zero byte in `quote`/`backslash` and for a byte below 0x20 in `word`;
             // borrows can only add false hits above the first true one, so the lowest hit is exact.
-            let hits = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word)
+            let hits =
+                ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word)
                 & tops
             if hits != 0 {
                 let plain = hits.trailingZeroBitCount >> 3

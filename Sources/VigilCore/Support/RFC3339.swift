@@ -132,9 +132,9 @@ public enum RFC3339 {
     static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
         let marchYear = month <= 2 ? year - 1 : year
         let era = (marchYear >= 0 ? marchYear : marchYear - 399) / 400
-        let yearOfEra = marchYear - era * 400                            // 0...399
-        let monthFromMarch = month > 2 ? month - 3 : month + 9           // 0...11
-        let dayOfYear = (153 * monthFromMarch + 2) / 5 + day - 1         // 0...365
+        let yearOfEra = marchYear - era * 400  // 0...399
+        let monthFromMarch = month > 2 ? month - 3 : month + 9  // 0...11
+        let dayOfYear = (153 * monthFromMarch + 2) / 5 + day - 1  // 0...365
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         // 719 468 days separate 0000-03-01 from 1970-01-01.
         return era * 146_097 + dayOfEra - 719_468
@@ -144,10 +144,10 @@ public enum RFC3339 {
     static func civilFromDays(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let shifted = days + 719_468
         let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097                                          // 0...146096
+        let dayOfEra = shifted - era * 146_097  // 0...146096
         let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365  // 0...399
         let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)  // 0...365
-        let monthFromMarch = (5 * dayOfYear + 2) / 153                                  // 0...11
+        let monthFromMarch = (5 * dayOfYear + 2) / 153  // 0...11
         let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
         let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
