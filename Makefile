@@ -3,8 +3,8 @@
 
 SWIFT ?= swift
 # Debian packages Vigil builds against, checked through pkg-config.
-PKG_CONFIG_MODULES := libbpf libseccomp
-APT_PACKAGES := pkg-config libbpf-dev libseccomp-dev
+PKG_CONFIG_MODULES := libbpf libseccomp sqlite3
+APT_PACKAGES := pkg-config libbpf-dev libseccomp-dev libsqlite3-dev
 AGENT_ARGS ?=
 
 .PHONY: all deps build run test bench lint clean

@@ -14,9 +14,12 @@ let package = Package(
     products: [
         .library(name: "VigilCore", targets: ["VigilCore"]),
         .library(name: "VigilProfiles", targets: ["VigilProfiles"]),
+        .library(name: "VigilSQLite", targets: ["VigilSQLite"]),
+        .library(name: "VigilSeccomp", targets: ["VigilSeccomp"]),
         .library(name: "VigilTestKit", targets: ["VigilTestKit"]),
         .library(name: "VigilAgent", targets: ["VigilAgent"]),
         .executable(name: "vigil-agent", targets: ["vigil-agent"]),
+        .executable(name: "vigil-exec", targets: ["vigil-exec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -25,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // The event core: event model, symbols, batches, protocols, engine. No syscalls, no I/O.
@@ -43,6 +47,27 @@ let package = Package(
         .target(
             name: "VigilProfiles",
             dependencies: ["VigilCore"],
+            swiftSettings: strictSettings
+        ),
+        // libseccomp, from Debian's libseccomp-dev.
+        .systemLibrary(
+            name: "CSeccomp",
+            pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]
+        ),
+        // Syscall names and numbers, seccomp profiles from learned syscalls, log and enforce modes.
+        .target(
+            name: "VigilSeccomp",
+            dependencies: ["VigilCore", "CSeccomp"],
+            swiftSettings: strictSettings
+        ),
+        // The embedded default store (profiles, incidents, response audit trail) on SQLite through GRDB.
+        .target(
+            name: "VigilSQLite",
+            dependencies: [
+                "VigilCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         // In-memory sensor, store, responder and output, and event builders for tests and examples.
@@ -71,6 +96,25 @@ let package = Package(
             path: "Examples/vigil-agent",
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "vigil-exec",
+            dependencies: [
+                "VigilCore",
+                "VigilProfiles",
+                "VigilSeccomp",
+                "VigilSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/vigil-exec",
+            swiftSettings: strictSettings
+        ),
+        // A process the store crash tests kill with SIGKILL while it writes.
+        .executableTarget(
+            name: "StoreCrashWriter",
+            dependencies: ["VigilCore", "VigilProfiles", "VigilSQLite"],
+            path: "Tests/StoreCrashWriter",
+            swiftSettings: strictSettings
+        ),
         // The embedding sample quoted in the README; a test checks the two stay identical and runs it.
         .executableTarget(
             name: "embed-vigil",
@@ -92,6 +136,16 @@ let package = Package(
         .testTarget(
             name: "VigilProfilesTests",
             dependencies: ["VigilProfiles", "VigilTestKit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilSeccompTests",
+            dependencies: ["VigilSeccomp", "VigilCore", "vigil-exec"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilSQLiteTests",
+            dependencies: ["VigilSQLite", "VigilProfiles", "VigilTestKit", "VigilCore", "StoreCrashWriter"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,1 @@
+// VigilSQLite: the embedded default store (in progress).

@@ -1,0 +1,1 @@
+// VigilSeccomp: syscall tables, seccomp profiles from learned syscalls, enforcement (in progress).

@@ -1,0 +1,1 @@
+print("store crash writer: in progress")
