@@ -59,7 +59,9 @@ public struct StoredProfile: Sendable, Equatable {
 public protocol ProfileStore: Sendable {
     /// The profile with `key`, or nil.
     func load(_ key: ProfileKey) async throws -> StoredProfile?
-    /// Saves the profiles, replacing any with the same key, atomically as a group.
+    /// Saves the profiles, replacing any with the same key. Each profile is written atomically: a reader,
+    /// or a restart after a crash, sees it whole, old or new, never half-written. Stores that can (SQLite)
+    /// save the whole group in one transaction.
     func save(_ profiles: [StoredProfile]) async throws
     /// The keys of every stored profile.
     func keys() async throws -> [ProfileKey]
