@@ -42,7 +42,7 @@ struct EmbedVigil {
         }
 
         // 1. Learn what the service normally does.
-        let book = BaselineBook(shardCount: 2)
+        let book = ProfileBook(shardCount: 2, symbols: symbols)
         let configuration = EngineConfiguration(shards: 2)
         try await Engine(
             configuration: configuration, symbols: symbols,
@@ -50,7 +50,7 @@ struct EmbedVigil {
         ).run()
 
         // 2. Detect: run the engine as a service next to your own, with graceful shutdown on SIGTERM.
-        book.phase = .detecting
+        book.completeAll()
         let engine = Engine(
             configuration: configuration, symbols: symbols,
             sensors: [ServiceActivity(events: [exec(11, "/usr/bin/python3"), exec(12, "/bin/sh")])],

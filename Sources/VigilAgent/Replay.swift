@@ -56,7 +56,7 @@ public struct Replay: Sendable {
         }
         let configuration = EngineConfiguration(shards: shards)
         let symbols = SymbolTable()
-        let book = BaselineBook(shardCount: configuration.shards)
+        let book = ProfileBook(shardCount: configuration.shards, symbols: symbols)
         let progress = ProgressReporter(enabled: showProgress)
 
         let learnTally = ReplayTally()
@@ -67,7 +67,8 @@ public struct Replay: Sendable {
                 detectors: book.detectorFactory, logger: logger)
             try await progress.watch(engine, phase: "learn")
         }
-        book.phase = .detecting
+        // Profiles are completed when the learn phase ends; only completed profiles raise deviations.
+        book.completeAll()
 
         let detectTally = ReplayTally()
         let output = try StreamAlertOutput(path: alertsPath, format: format, symbols: symbols)
@@ -79,7 +80,7 @@ public struct Replay: Sendable {
         let statistics = engine.statistics
         return Summary(
             learnedEvents: learnTally.events, detectedEvents: detectTally.events,
-            skippedLines: learnTally.skipped + detectTally.skipped, learnedSubjects: book.baselines.count,
+            skippedLines: learnTally.skipped + detectTally.skipped, learnedSubjects: book.profiles.count,
             findings: statistics.findings, incidents: statistics.incidents)
     }
 }

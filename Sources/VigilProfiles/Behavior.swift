@@ -1,19 +1,21 @@
 import VigilCore
 
-/// One thing a subject was seen doing, reduced to what a profile compares: the event kind and the
-/// identity of what it touched (the executable, the path, the peer, the API action).
+/// A fixed-size fingerprint of what an event did, built from its symbols without touching strings.
 ///
-/// Fixed-size and hashable, so checking an event against a profile is one set lookup.
+/// Profiles remember the fingerprints of events they have already learned or matched, so checking an
+/// event whose like was seen before is one set lookup; only new fingerprints take the slower path
+/// through the normalized ``Observation``. Multi-field events (cloud and Kubernetes calls) fold their
+/// extra fields into a 64-bit mix; a collision would only make one new combination look known.
 @frozen
 public struct Behavior: Hashable, Sendable, BitwiseCopyable {
     /// The event kind.
     public var kind: EventKind
-    /// The first part of the identity (a symbol, or an address word).
+    /// The first part of the fingerprint.
     public var first: UInt64
-    /// The second part (a port, a resource, a namespace), or 0.
+    /// The second part.
     public var second: UInt64
 
-    /// Creates a behavior.
+    /// Creates a fingerprint.
     @inlinable
     public init(kind: EventKind, first: UInt64, second: UInt64 = 0) {
         self.kind = kind
@@ -21,77 +23,86 @@ public struct Behavior: Hashable, Sendable, BitwiseCopyable {
         self.second = second
     }
 
-    /// The behavior an event shows, or nil for kinds that profiles do not track.
+    /// The fingerprint of `event`, or nil for kinds profiles do not track.
     @inlinable
     public init?(of event: Event) {
         switch event.fields {
         case .process(let f) where event.kind == .processExec:
-            self.init(kind: .processExec, first: UInt64(f.executable.rawValue))
-        case .file(let f) where event.kind == .fileOpen:
-            // Reads and writes of the same path are different behaviors.
-            let writes = f.flags & 0b11 != 0
-            self.init(kind: .fileOpen, first: UInt64(f.path.rawValue), second: writes ? 1 : 0)
+            self.init(kind: .processExec, first: UInt64(f.executable.rawValue), second: UInt64(f.arguments.rawValue))
+        case .file(let f):
+            let access = event.kind == .fileOpen ? UInt64(f.flags & 0o3103) : 0
+            self.init(kind: event.kind, first: UInt64(f.path.rawValue), second: access)
         case .network(let f) where event.kind == .networkConnect:
-            let address = f.remote.address
-            let high = UInt64(address.words.0) << 32 | UInt64(address.words.1)
-            let low = UInt64(address.words.2) << 32 | UInt64(address.words.3)
             self.init(
-                kind: .networkConnect, first: high ^ (low &* 0x9E37_79B9_7F4A_7C15), second: UInt64(f.remote.port))
+                kind: .networkConnect, first: Self.mix(f.remote.address),
+                second: UInt64(f.remote.port) | UInt64(f.transport.rawValue) << 16)
+        case .network(let f) where event.kind == .networkAccept:
+            self.init(
+                kind: .networkAccept, first: Self.mix(f.remote.address),
+                second: UInt64(f.local.port) | UInt64(f.transport.rawValue) << 16)
         case .dns(let f):
             self.init(kind: .dnsQuery, first: UInt64(f.name.rawValue))
-        case .cloud(let f):
-            self.init(kind: .cloudAPICall, first: UInt64(f.service.rawValue), second: UInt64(f.action.rawValue))
-        case .kubernetes(let f):
-            let resource = UInt64(f.resource.rawValue) << 32 | UInt64(f.subresource.rawValue)
-            self.init(
-                kind: .kubernetesRequest, first: UInt64(f.verb.rawValue) << 32 | UInt64(f.namespace.rawValue),
-                second: resource)
+        case .syscall(let f):
+            self.init(kind: .syscall, first: UInt64(f.architecture) << 32 | UInt64(UInt32(bitPattern: f.number)))
+        case .capability(let f):
+            self.init(kind: .capability, first: UInt64(f.capability))
         case .http(let f):
             let target = f.route.isNone ? f.path : f.route
-            self.init(kind: .httpRequest, first: UInt64(f.method.rawValue), second: UInt64(target.rawValue))
+            self.init(kind: .httpRequest, first: UInt64(f.method.rawValue) << 32 | UInt64(target.rawValue))
+        case .cloud(let f):
+            let rest = Self.mix(f.sourceAddress) ^ Self.mix(UInt64(f.region.rawValue) << 32 | UInt64(f.userAgent.rawValue))
+            self.init(kind: .cloudAPICall, first: UInt64(f.service.rawValue) << 32 | UInt64(f.action.rawValue), second: rest)
+        case .kubernetes(let f):
+            let scope = UInt64(f.subresource.rawValue) << 32 | UInt64(f.namespace.rawValue)
+            let rest = Self.mix(scope) ^ Self.mix(f.sourceAddress) ^ Self.mix(UInt64(f.userAgent.rawValue) &+ 1)
+            self.init(kind: .kubernetesRequest, first: UInt64(f.verb.rawValue) << 32 | UInt64(f.resource.rawValue), second: rest)
         default:
             return nil
         }
     }
-}
 
-/// What one subject (a workload, or a cloud or Kubernetes principal) did while learning: a bounded set of
-/// behaviors and, for explanations, a few readable examples per kind.
-public struct Baseline: Sendable {
-    /// The behaviors learned.
-    public private(set) var behaviors: Set<Behavior> = []
-    /// Readable descriptions of the first behaviors of each kind, for explanations.
-    public private(set) var examples: [EventKind: [String]] = [:]
-    /// Whether the bound was reached: later behaviors were not learned (and are not flagged).
-    public private(set) var overflowed = false
-    /// The most behaviors kept.
-    public let capacity: Int
-
-    /// How many examples per kind are kept for explanations.
-    public static let examplesPerKind = 5
-
-    /// Creates an empty baseline holding at most `capacity` behaviors.
-    public init(capacity: Int) { self.capacity = capacity }
-
-    /// Learns a behavior; returns false when the bound stopped it.
-    @discardableResult
-    public mutating func learn(_ behavior: Behavior, describedAs description: @autoclosure () -> String) -> Bool {
-        if behaviors.contains(behavior) { return true }
-        guard behaviors.count < capacity else {
-            overflowed = true
-            return false
-        }
-        behaviors.insert(behavior)
-        if examples[behavior.kind, default: []].count < Self.examplesPerKind {
-            examples[behavior.kind, default: []].append(description())
-        }
-        return true
+    /// A 64-bit mix of a word (splitmix64's finalizer).
+    @inlinable
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
-    /// Whether the behavior was learned.
     @inlinable
-    public func contains(_ behavior: Behavior) -> Bool { behaviors.contains(behavior) }
+    static func mix(_ address: IPAddress) -> UInt64 {
+        mix(UInt64(address.words.0) << 32 | UInt64(address.words.1))
+            ^ mix(UInt64(address.words.2) << 32 | UInt64(address.words.3) ^ UInt64(address.family.rawValue))
+    }
+}
 
-    /// How many behaviors of `kind` were learned.
-    public func count(of kind: EventKind) -> Int { behaviors.lazy.filter { $0.kind == kind }.count }
+/// Whose profile an event belongs to: its workload, or its principal for control-plane events (the same
+/// split the engine shards by, so a subject's profile lives in exactly one shard's partition).
+@frozen
+public struct Subject: Hashable, Sendable, BitwiseCopyable {
+    /// Whether the id is a principal symbol rather than a workload id.
+    public var isPrincipal: Bool
+    /// The workload id or principal symbol.
+    public var id: UInt32
+
+    /// The subject of `event`.
+    @inlinable
+    public init(of event: Event) {
+        switch event.layer {
+        case .cloud, .cluster:
+            isPrincipal = true
+            id = event.principal.rawValue
+        case .workload, .application:
+            isPrincipal = false
+            id = event.workload.rawValue
+        }
+    }
+
+    /// A subject from its parts.
+    @inlinable
+    public init(isPrincipal: Bool, id: UInt32) {
+        self.isPrincipal = isPrincipal
+        self.id = id
+    }
 }

@@ -97,7 +97,7 @@ struct ReplayCommandTests {
         #expect(finding["process"]?["exe"]?.string == "/bin/sh")
         #expect(finding["process"]?["args"]?.array?.compactMap(\.string) == ["sh", "-c", "id"])
         #expect(finding["process"]?["ancestry"]?.array?.first?["exe"]?.string == "/usr/bin/python3")
-        #expect(finding["explanation"]?.string?.contains("executed /bin/sh, which it never did while learning") == true)
+        #expect(finding["explanation"]?.string?.contains("executed /bin/sh, which its profile does not hold") == true)
         #expect(finding["evidence"]?.array?.first?["kind"]?.string == "process.exec")
         #expect(finding["response"]?.array != nil)
     }

@@ -104,15 +104,16 @@ public struct EventDecoder: Sendable {
             throw EventDecodingError(
                 code: .invalidField, field: r.path + ".kind", message: "'\(kindName)' is not a workload kind")
         }
-        if kind == .host { return .host }
-        return symbols.intern(
-            Workload(
-                kind: kind,
-                namespace: try r.optionalString("namespace") ?? "",
-                ownerKind: try r.optionalString("owner_kind") ?? "",
-                ownerName: try r.optionalString("owner") ?? "",
-                containerName: try r.optionalString("container") ?? "",
-                image: try r.optionalString("image") ?? ""))
+        let workload = Workload(
+            kind: kind,
+            namespace: try r.optionalString("namespace") ?? "",
+            ownerKind: try r.optionalString("owner_kind") ?? "",
+            ownerName: try r.optionalString("owner") ?? "",
+            containerName: try r.optionalString("container") ?? "",
+            image: try r.optionalString("image") ?? "",
+            cgroup: try r.optionalString("cgroup") ?? "",
+            executable: try r.optionalString("executable") ?? "")
+        return workload == .host ? .host : symbols.intern(workload)
     }
 
     private func processKey(_ r: Reader) throws(EventDecodingError) -> ProcessKey {

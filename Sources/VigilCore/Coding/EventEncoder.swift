@@ -54,6 +54,8 @@ public struct EventEncoder: Sendable {
         text("owner", workload.ownerName, &writer)
         text("container", workload.containerName, &writer)
         text("image", workload.image, &writer)
+        text("cgroup", workload.cgroup, &writer)
+        text("executable", workload.executable, &writer)
         writer.endObject()
     }
 

@@ -119,6 +119,13 @@ public final class EventSink: Sendable {
         counters.dropped(events)
     }
 
+    /// The shard (from 0) that events with this ``Event/shardKey`` go to, in an engine of `shardCount`
+    /// shards. Per-shard state built outside the engine (loaded profiles) uses it to land where the
+    /// engine will look for it.
+    public static func shard(forKey key: UInt32, shardCount: Int) -> Int {
+        shardIndex(of: key, shardCount: UInt64(max(1, shardCount)))
+    }
+
     /// Maps a shard key to a shard: a multiplicative hash spreads dense ids evenly.
     @inlinable
     static func shardIndex(of key: UInt32, shardCount: UInt64) -> Int {

@@ -26,6 +26,10 @@ public struct Workload: Hashable, Sendable, CustomStringConvertible {
     public var containerName: String
     /// The container image, or empty.
     public var image: String
+    /// For a host process: its cgroup (`/system.slice/nginx.service`), or empty.
+    public var cgroup: String
+    /// For a host process: its executable, or empty.
+    public var executable: String
 
     /// Creates a workload identity.
     public init(
@@ -34,7 +38,9 @@ public struct Workload: Hashable, Sendable, CustomStringConvertible {
         ownerKind: String = "",
         ownerName: String = "",
         containerName: String = "",
-        image: String = ""
+        image: String = "",
+        cgroup: String = "",
+        executable: String = ""
     ) {
         self.kind = kind
         self.namespace = namespace
@@ -42,21 +48,36 @@ public struct Workload: Hashable, Sendable, CustomStringConvertible {
         self.ownerName = ownerName
         self.containerName = containerName
         self.image = image
+        self.cgroup = cgroup
+        self.executable = executable
     }
 
-    /// The host.
+    /// The host, when nothing narrower is known.
     public static let host = Workload(kind: .host)
 
-    /// A short, stable name: `host`, `default/Deployment/web/web`, or `container/<name>`.
+    /// A host service: processes of one executable in one cgroup share a profile.
+    public static func hostService(cgroup: String, executable: String) -> Workload {
+        Workload(kind: .host, cgroup: cgroup, executable: executable)
+    }
+
+    /// A short, stable name: `host`, `host:/system.slice/nginx.service:/usr/sbin/nginx`,
+    /// `default/Deployment/web/web`, or `container/<name>`.
     public var name: String {
         switch kind {
         case .host:
-            return "host"
+            if cgroup.isEmpty && executable.isEmpty { return "host" }
+            return "host:\(cgroup):\(executable)"
         case .container:
             return "container/" + (ownerName.isEmpty ? containerName : ownerName)
         case .kubernetes:
             return "\(namespace)/\(ownerKind)/\(ownerName)/\(containerName)"
         }
+    }
+
+    /// The name of this workload's behavioral profile: the workload's name plus its image, so that all
+    /// replicas share one profile and a new image version learns afresh.
+    public var profileName: String {
+        image.isEmpty ? name : "\(name)@\(image)"
     }
 
     public var description: String { name }
