@@ -82,6 +82,8 @@ let package = Package(
             dependencies: [
                 "VigilCore",
                 "VigilProfiles",
+                "VigilSQLite",
+                "VigilSeccomp",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -91,6 +93,8 @@ let package = Package(
             name: "vigil-agent",
             dependencies: [
                 "VigilAgent",
+                "VigilCore",
+                "VigilSeccomp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/vigil-agent",
@@ -99,6 +103,7 @@ let package = Package(
         .executableTarget(
             name: "vigil-exec",
             dependencies: [
+                "VigilAgent",
                 "VigilCore",
                 "VigilProfiles",
                 "VigilSeccomp",
@@ -130,7 +135,11 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilCoreTests",
-            dependencies: ["VigilCore", "VigilTestKit"],
+            dependencies: [
+                "VigilCore", "VigilTestKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -145,7 +154,10 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilSQLiteTests",
-            dependencies: ["VigilSQLite", "VigilProfiles", "VigilTestKit", "VigilCore", "StoreCrashWriter"],
+            dependencies: [
+                "VigilSQLite", "VigilProfiles", "VigilTestKit", "VigilCore", "StoreCrashWriter",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -155,7 +167,11 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilAgentTests",
-            dependencies: ["VigilAgent", "VigilTestKit", "vigil-agent", "embed-vigil"],
+            dependencies: [
+                "VigilAgent", "VigilTestKit", "VigilSeccomp", "vigil-agent", "vigil-exec", "embed-vigil",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

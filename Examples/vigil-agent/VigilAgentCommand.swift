@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import VigilAgent
 import VigilCore
+import VigilSeccomp
 
 /// `vigil-agent`: Vigil's node agent.
 @main
@@ -11,7 +12,32 @@ struct VigilAgentCommand: AsyncParsableCommand {
         commandName: "vigil-agent",
         abstract:
             "Vigil's node agent: behavioral detection and response across cloud, cluster, workload and application.",
-        subcommands: [ReplayCommand.self, RunCommand.self])
+        subcommands: [ReplayCommand.self, RunCommand.self, ProfilesCommand.self])
+}
+
+/// Logs to standard error at `level`.
+func bootstrapLogging(_ level: Logger.Level) {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}
+
+/// The `--store` option shared by the commands that read or write profiles.
+struct StoreOption: ParsableArguments {
+    @Option(
+        name: .long, help: "Where profiles live: sqlite:PATH (default sqlite:.vigil/vigil.sqlite), files:DIR or memory."
+    )
+    var store: String = StoreLocation.standard.description
+
+    func location() throws -> StoreLocation {
+        do {
+            return try StoreLocation(parsing: store)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
 }
 
 /// `vigil-agent replay`: learn from recorded events, then detect on others.
@@ -42,14 +68,13 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .warning
 
+    @OptionGroup var storeOption: StoreOption
+
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let replay = Replay(learnFiles: learn, detectFiles: detect, alertsPath: alerts, format: format, shards: shards)
+        bootstrapLogging(logLevel)
+        let replay = Replay(
+            learnFiles: learn, detectFiles: detect, alertsPath: alerts, format: format, shards: shards,
+            store: try storeOption.location())
         let summary: Replay.Summary
         do {
             summary = try await replay.run()
@@ -70,15 +95,101 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Start the live sensors and the engine on this host.")
 
+    @OptionGroup var storeOption: StoreOption
+
     func run() async throws {
+        let location = try storeOption.location()
+        let store: any ProfileStore
+        do {
+            store = try location.open()
+        } catch {
+            throw ValidationError("cannot open the store \(location): \(error)")
+        }
+        let profiles = try await store.keys().count
         // No live sensor exists yet; say so plainly rather than start an engine that watches nothing.
         let message = """
+            vigil-agent: opened the store \(location) (\(profiles) profiles).
             vigil-agent: no live sensor is available in this build.
             The eBPF, audit-log and cloud-event sensors have not landed yet, so there is nothing to watch live.
             To analyse recorded events now: vigil-agent replay --learn NORMAL.jsonl --detect SUSPECT.jsonl
 
             """
         FileHandle.standardError.write(Data(message.utf8))
+    }
+}
+
+/// `vigil-agent profiles`: the learned profiles in the store.
+struct ProfilesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profiles",
+        abstract: "List, show, export or reopen learned profiles.",
+        subcommands: [List.self, Show.self, ExportSeccomp.self, Reopen.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One line per profile: state, subject, name, size.")
+        @OptionGroup var storeOption: StoreOption
+
+        func run() async throws {
+            let commands = ProfileCommands(store: try storeOption.location().open())
+            for line in try await commands.list() { print(line) }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a profile as JSON.")
+        @Argument(help: "The profile's name (as `profiles list` prints it).") var name: String
+        @OptionGroup var storeOption: StoreOption
+
+        func run() async throws {
+            let commands = ProfileCommands(store: try storeOption.location().open())
+            do {
+                print(try await commands.show(name))
+            } catch let error as AgentError {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    struct ExportSeccomp: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export-seccomp",
+            abstract: "Print a workload's learned syscalls as a Kubernetes/OCI seccomp profile.")
+        @Argument(help: "The workload profile's name.") var name: String
+        @Option(help: "log (default action SCMP_ACT_LOG) or enforce (SCMP_ACT_ERRNO).") var mode: String = "log"
+        @OptionGroup var storeOption: StoreOption
+
+        func run() async throws {
+            guard let mode = SeccompMode(rawValue: mode) else { throw ValidationError("--mode is log or enforce") }
+            let commands = ProfileCommands(store: try storeOption.location().open())
+            do {
+                let (json, unresolved) = try await commands.exportSeccomp(name, mode: mode)
+                print(json)
+                if !unresolved.isEmpty {
+                    FileHandle.standardError.write(
+                        Data(
+                            "vigil-agent: left out syscalls libseccomp cannot name: \(unresolved.joined(separator: ", "))\n"
+                                .utf8))
+                }
+            } catch let error as AgentError {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    struct Reopen: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start learning again for a profile.")
+        @Argument(help: "The profile's name.") var name: String
+        @OptionGroup var storeOption: StoreOption
+
+        func run() async throws {
+            let commands = ProfileCommands(store: try storeOption.location().open())
+            do {
+                try await commands.reopen(name, at: Int64(Date().timeIntervalSince1970 * 1e9))
+                print("vigil-agent: profile '\(name)' is learning again")
+            } catch let error as AgentError {
+                throw ValidationError(error.description)
+            }
+        }
     }
 }
 

@@ -17,11 +17,13 @@ public struct Replay: Sendable {
     public var shards: Int?
     /// Whether to print progress on standard error (only when it is a terminal).
     public var showProgress: Bool
+    /// Where profiles are loaded from before learning and saved to after each phase.
+    public var store: StoreLocation
 
     /// Creates a replay.
     public init(
         learnFiles: [String], detectFiles: [String], alertsPath: String? = nil, format: AlertFormat = .json,
-        shards: Int? = nil, showProgress: Bool = true
+        shards: Int? = nil, showProgress: Bool = true, store: StoreLocation = .standard
     ) {
         self.learnFiles = learnFiles
         self.detectFiles = detectFiles
@@ -29,6 +31,7 @@ public struct Replay: Sendable {
         self.format = format
         self.shards = shards
         self.showProgress = showProgress
+        self.store = store
     }
 
     /// What a replay did.
@@ -47,6 +50,12 @@ public struct Replay: Sendable {
         public var incidents: UInt64
     }
 
+    static func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+
     /// Runs the replay to the end.
     public func run(logger: Logger = Logger(label: "vigil.replay")) async throws -> Summary {
         for path in learnFiles + detectFiles {
@@ -58,6 +67,15 @@ public struct Replay: Sendable {
         let symbols = SymbolTable()
         let book = ProfileBook(shardCount: configuration.shards, symbols: symbols)
         let progress = ProgressReporter(enabled: showProgress)
+        let profileStore = try store.open()
+        var stored: [StoredProfile] = []
+        for key in try await profileStore.keys() {
+            if let profile = try await profileStore.load(key) { stored.append(profile) }
+        }
+        for (key, error) in book.load(stored) {
+            logger.warning(
+                "skipped a stored profile that cannot be read", metadata: ["profile": "\(key)", "error": "\(error)"])
+        }
 
         let learnTally = ReplayTally()
         if !learnFiles.isEmpty {
@@ -68,7 +86,10 @@ public struct Replay: Sendable {
             try await progress.watch(engine, phase: "learn")
         }
         // Profiles are completed when the learn phase ends; only completed profiles raise deviations.
-        book.completeAll()
+        if !learnFiles.isEmpty {
+            book.completeAll()
+            try await profileStore.save(book.storedProfiles(at: Self.now(), onlyChanged: true))
+        }
 
         let detectTally = ReplayTally()
         let output = try StreamAlertOutput(path: alertsPath, format: format, symbols: symbols)
@@ -77,6 +98,8 @@ public struct Replay: Sendable {
             sensors: [EventFileSensor(name: "detect", files: detectFiles, tally: detectTally, logger: logger)],
             detectors: book.detectorFactory, outputs: [output], logger: logger)
         try await progress.watch(engine, phase: "detect")
+        // Workloads first seen while detecting started learning; keep what they learned.
+        try await profileStore.save(book.storedProfiles(at: Self.now(), onlyChanged: true))
         let statistics = engine.statistics
         return Summary(
             learnedEvents: learnTally.events, detectedEvents: detectTally.events,

@@ -50,12 +50,16 @@ public struct Behavior: Hashable, Sendable, BitwiseCopyable {
             let target = f.route.isNone ? f.path : f.route
             self.init(kind: .httpRequest, first: UInt64(f.method.rawValue) << 32 | UInt64(target.rawValue))
         case .cloud(let f):
-            let rest = Self.mix(f.sourceAddress) ^ Self.mix(UInt64(f.region.rawValue) << 32 | UInt64(f.userAgent.rawValue))
-            self.init(kind: .cloudAPICall, first: UInt64(f.service.rawValue) << 32 | UInt64(f.action.rawValue), second: rest)
+            let rest =
+                Self.mix(f.sourceAddress) ^ Self.mix(UInt64(f.region.rawValue) << 32 | UInt64(f.userAgent.rawValue))
+            self.init(
+                kind: .cloudAPICall, first: UInt64(f.service.rawValue) << 32 | UInt64(f.action.rawValue), second: rest)
         case .kubernetes(let f):
             let scope = UInt64(f.subresource.rawValue) << 32 | UInt64(f.namespace.rawValue)
             let rest = Self.mix(scope) ^ Self.mix(f.sourceAddress) ^ Self.mix(UInt64(f.userAgent.rawValue) &+ 1)
-            self.init(kind: .kubernetesRequest, first: UInt64(f.verb.rawValue) << 32 | UInt64(f.resource.rawValue), second: rest)
+            self.init(
+                kind: .kubernetesRequest, first: UInt64(f.verb.rawValue) << 32 | UInt64(f.resource.rawValue),
+                second: rest)
         default:
             return nil
         }

@@ -12,12 +12,15 @@ enum Deviation {
         let subject = profile.subject == .workload ? (profile.workload?.name ?? profile.name) : profile.name
         var explanation = "\(subject) \(describe(event, symbols: symbols)), which its profile does not hold: "
         explanation += ranked.map { difference, _ in
-            let nearby = difference.nearby.isEmpty
+            let nearby =
+                difference.nearby.isEmpty
                 ? "it learned no \(label(difference.part))"
                 : "it learned \(difference.nearby.joined(separator: ", "))"
             return "new \(label(difference.part)) '\(difference.entry)' (\(nearby))"
         }.joined(separator: "; ")
-        if profile.lifecycle.partial { explanation += ". The profile is partial: learning began after the workload started" }
+        if profile.lifecycle.partial {
+            explanation += ". The profile is partial: learning began after the workload started"
+        }
         explanation += "."
         return Finding(
             severity: verdict.severity, rule: RuleReference(id: verdict.rule, name: verdict.name), mitre: verdict.mitre,
@@ -38,48 +41,61 @@ enum Deviation {
             let newArgumentsOnly = entry.contains(" ")
             let fromTemp = ["/tmp/", "/dev/shm/", "/var/tmp/", "/run/user/"].contains { path.hasPrefix($0) }
             if newArgumentsOnly {
-                return Verdict(rule: "profile.unexpected-arguments", name: "Unexpected arguments",
+                return Verdict(
+                    rule: "profile.unexpected-arguments", name: "Unexpected arguments",
                     mitre: MITREMapping(tactic: .execution, technique: "T1059"), severity: .low)
             }
-            return Verdict(rule: "profile.unexpected-process", name: "Unexpected process",
+            return Verdict(
+                rule: "profile.unexpected-process", name: "Unexpected process",
                 mitre: MITREMapping(tactic: .execution, technique: "T1059"), severity: fromTemp ? .high : .medium)
         case .files:
             let path = String(entry.prefix { $0 != " " })
             let writes = entry.hasSuffix("w-)") || entry.hasSuffix("wx)")
             let severity: Severity = SensitivePaths.contains(path) ? .high : (writes ? .medium : .low)
-            return Verdict(rule: "profile.unexpected-file-access", name: "Unexpected file access",
+            return Verdict(
+                rule: "profile.unexpected-file-access", name: "Unexpected file access",
                 mitre: MITREMapping(tactic: .collection, technique: "T1005"), severity: severity)
         case .egress:
-            return Verdict(rule: "profile.unexpected-egress", name: "Unexpected outbound connection",
+            return Verdict(
+                rule: "profile.unexpected-egress", name: "Unexpected outbound connection",
                 mitre: MITREMapping(tactic: .exfiltration, technique: "T1041"), severity: .medium)
         case .ingress:
-            return Verdict(rule: "profile.unexpected-ingress", name: "Unexpected inbound connection",
+            return Verdict(
+                rule: "profile.unexpected-ingress", name: "Unexpected inbound connection",
                 mitre: MITREMapping(tactic: .initialAccess, technique: "T1133"), severity: .low)
         case .dns:
-            return Verdict(rule: "profile.unexpected-dns", name: "Unexpected DNS query",
+            return Verdict(
+                rule: "profile.unexpected-dns", name: "Unexpected DNS query",
                 mitre: MITREMapping(tactic: .commandAndControl, technique: "T1071.004"), severity: .low)
         case .syscalls:
-            return Verdict(rule: "profile.unexpected-syscall", name: "Unexpected syscall",
+            return Verdict(
+                rule: "profile.unexpected-syscall", name: "Unexpected syscall",
                 mitre: MITREMapping(tactic: .execution, technique: "T1106"), severity: .low)
         case .capabilities:
-            return Verdict(rule: "profile.unexpected-capability", name: "Unexpected capability",
+            return Verdict(
+                rule: "profile.unexpected-capability", name: "Unexpected capability",
                 mitre: MITREMapping(tactic: .privilegeEscalation, technique: "T1548"), severity: .medium)
         case .http:
-            return Verdict(rule: "profile.unexpected-http-endpoint", name: "Unexpected HTTP endpoint",
+            return Verdict(
+                rule: "profile.unexpected-http-endpoint", name: "Unexpected HTTP endpoint",
                 mitre: MITREMapping(tactic: .initialAccess, technique: "T1190"), severity: .low)
         case .actions:
             return entry.hasPrefix("k8s:") ? kubernetesAction(entry) : cloudAction(entry)
         case .regions:
-            return Verdict(rule: "profile.unexpected-region", name: "Unexpected cloud region",
+            return Verdict(
+                rule: "profile.unexpected-region", name: "Unexpected cloud region",
                 mitre: MITREMapping(tactic: .defenseEvasion, technique: "T1535"), severity: .medium)
         case .sources:
-            return Verdict(rule: "profile.unexpected-source", name: "Unexpected source address",
+            return Verdict(
+                rule: "profile.unexpected-source", name: "Unexpected source address",
                 mitre: MITREMapping(tactic: .initialAccess, technique: "T1078.004"), severity: .medium)
         case .userAgents:
-            return Verdict(rule: "profile.unexpected-user-agent", name: "Unexpected user agent",
+            return Verdict(
+                rule: "profile.unexpected-user-agent", name: "Unexpected user agent",
                 mitre: MITREMapping(tactic: .defenseEvasion, technique: "T1078"), severity: .low)
         case .resourceTypes:
-            return Verdict(rule: "profile.unexpected-resource-type", name: "Unexpected resource type",
+            return Verdict(
+                rule: "profile.unexpected-resource-type", name: "Unexpected resource type",
                 mitre: MITREMapping(tactic: .discovery, technique: "T1613"), severity: .low)
         }
     }
@@ -88,20 +104,26 @@ enum Deviation {
     static func cloudAction(_ entry: String) -> Verdict {
         let action = String(entry.split(separator: ":").last ?? "")
         func verdict(_ tactic: MITRETactic, _ technique: String, _ severity: Severity) -> Verdict {
-            Verdict(rule: "profile.unexpected-cloud-action", name: "Unexpected cloud API call",
+            Verdict(
+                rule: "profile.unexpected-cloud-action", name: "Unexpected cloud API call",
                 mitre: MITREMapping(tactic: tactic, technique: technique), severity: severity)
         }
         if ["StopLogging", "DeleteTrail", "PutEventSelectors", "DeleteFlowLogs", "DeleteDetector"].contains(action) {
             return verdict(.defenseEvasion, "T1562.008", .high)
         }
         if action == "CreateAccessKey" { return verdict(.persistence, "T1098.001", .high) }
-        if ["CreateUser", "CreateLoginProfile", "CreateRole"].contains(action) { return verdict(.persistence, "T1136.003", .high) }
-        if action.hasPrefix("Attach") && action.hasSuffix("Policy") || action.hasPrefix("Put") && action.hasSuffix("Policy")
+        if ["CreateUser", "CreateLoginProfile", "CreateRole"].contains(action) {
+            return verdict(.persistence, "T1136.003", .high)
+        }
+        if action.hasPrefix("Attach") && action.hasSuffix("Policy")
+            || action.hasPrefix("Put") && action.hasSuffix("Policy")
             || action == "UpdateAssumeRolePolicy"
         {
             return verdict(.privilegeEscalation, "T1098.003", .high)
         }
-        if ["GetSecretValue", "BatchGetSecretValue", "GetParameter", "GetParameters", "GetPasswordData"].contains(action) {
+        if ["GetSecretValue", "BatchGetSecretValue", "GetParameter", "GetParameters", "GetPasswordData"].contains(
+            action)
+        {
             return verdict(.credentialAccess, "T1552", .medium)
         }
         if action == "GetObject" { return verdict(.collection, "T1530", .medium) }
@@ -117,7 +139,8 @@ enum Deviation {
         let verb = parts.count > 1 ? parts[1] : ""
         let resource = parts.count > 2 ? parts[2] : ""
         func verdict(_ tactic: MITRETactic, _ technique: String, _ severity: Severity) -> Verdict {
-            Verdict(rule: "profile.unexpected-k8s-request", name: "Unexpected Kubernetes API request",
+            Verdict(
+                rule: "profile.unexpected-k8s-request", name: "Unexpected Kubernetes API request",
                 mitre: MITREMapping(tactic: tactic, technique: technique), severity: severity)
         }
         if resource.hasSuffix("/exec") || resource.hasSuffix("/attach") { return verdict(.execution, "T1609", .high) }
@@ -184,4 +207,3 @@ enum Deviation {
         }
     }
 }
-

@@ -60,7 +60,8 @@ public final class ProfileBook: @unchecked Sendable {
     }
 
     func partition(for shard: ShardInfo) -> Partition {
-        precondition(shard.count == shardCount, "the book has \(shardCount) partitions, the engine \(shard.count) shards")
+        precondition(
+            shard.count == shardCount, "the book has \(shardCount) partitions, the engine \(shard.count) shards")
         return partitions[shard.index]
     }
 
@@ -176,7 +177,9 @@ public final class ProfileBook: @unchecked Sendable {
         var pending = Set(partitions.indices)
         while !pending.isEmpty {
             for index in pending.sorted() {
-                if let handed = partitions[index].outbox.withLock({ outbox in defer { outbox = nil }; return outbox }) {
+                if let handed = partitions[index].outbox.withLock({ outbox in
+                    defer { outbox = nil }; return outbox
+                }) {
                     collected += handed
                     pending.remove(index)
                 }

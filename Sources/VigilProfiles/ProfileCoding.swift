@@ -86,7 +86,9 @@ public enum ProfileCoding {
     }
 
     /// Decodes a profile written by ``encode(_:)``.
-    public static func decode(_ body: [UInt8], limits: ProfileLimits = ProfileLimits()) throws(ProfileCodingError)
+    public static func decode(
+        _ body: [UInt8], limits: ProfileLimits = ProfileLimits()
+    ) throws(ProfileCodingError)
         -> Profile
     {
         let value: JSONValue
@@ -98,7 +100,8 @@ public enum ProfileCoding {
         guard let object = value.object else { throw invalid("the profile is not a JSON object") }
         guard let version = object["version"]?.int64 else { throw invalid("'version' is missing") }
         guard version <= Self.version else {
-            throw ProfileCodingError(code: .unsupportedVersion, message: "version \(version) is newer than \(Self.version)")
+            throw ProfileCodingError(
+                code: .unsupportedVersion, message: "version \(version) is newer than \(Self.version)")
         }
         guard let subjectName = object["subject"]?.string, let subject = ProfileSubject(rawValue: subjectName) else {
             throw invalid("'subject' must be workload or principal")

@@ -52,7 +52,9 @@ public struct ProfileDetector: Detector {
         if entry.profile.lifecycle.state != before { entry.dirty = true }
     }
 
-    private func check(_ event: Event, _ behavior: Behavior, against entry: ProfileBook.Entry, into findings: inout [Finding]) {
+    private func check(
+        _ event: Event, _ behavior: Behavior, against entry: ProfileBook.Entry, into findings: inout [Finding]
+    ) {
         guard let observation = observer.observe(event) else { return }
         let differences = entry.profile.differences(observation)
         if differences.isEmpty {
@@ -60,7 +62,8 @@ public struct ProfileDetector: Detector {
             return
         }
         guard entry.reported.insert(behavior).inserted else { return }
-        findings.append(Deviation.finding(for: event, profile: entry.profile, differences: differences, symbols: symbols))
+        findings.append(
+            Deviation.finding(for: event, profile: entry.profile, differences: differences, symbols: symbols))
     }
 
     /// Adds a fingerprint to the subject's cache; returns false when it was already there.

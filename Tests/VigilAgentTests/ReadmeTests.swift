@@ -30,9 +30,12 @@ struct ReadmeTests {
     @Test("the README's replay demo gives the four findings it shows")
     func replayDemo() throws {
         let demo = packageRoot.appendingPathComponent("Examples/replay-demo")
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let result = try runAgent([
             "replay", "--learn", demo.appendingPathComponent("normal.jsonl").path,
             "--detect", demo.appendingPathComponent("suspect.jsonl").path, "--format", "text",
+            "--store", "sqlite:" + directory.appendingPathComponent("demo.sqlite").path,
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)

@@ -75,6 +75,7 @@ struct ReplayCommandTests {
 
         let result = try runAgent([
             "replay", "--learn", learnFile.path, "--detect", detectFile.path, "--alerts", alertsFile.path,
+            "--store", "memory",
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("skipped 1 malformed lines"))
@@ -130,7 +131,7 @@ struct ReplayCommandTests {
         var b = EventBuilder(symbols: symbols)
         let detectFile = directory.appendingPathComponent("detect.jsonl")
         try writeEvents([b.exec(pid: 2, executable: "/tmp/x")], symbols: symbols, to: detectFile)
-        let result = try runAgent(["replay", "--detect", detectFile.path])
+        let result = try runAgent(["replay", "--detect", detectFile.path, "--store", "memory"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.contains("checked 1 events: 0 findings"))
@@ -142,17 +143,22 @@ struct ReplayCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let csv = directory.appendingPathComponent("data.csv")
         try "a,b,c\n1,2,3\n".write(to: csv, atomically: true, encoding: .utf8)
-        let unknown = try runAgent(["replay", "--detect", csv.path])
+        let unknown = try runAgent(["replay", "--detect", csv.path, "--store", "memory"])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("is not an input vigil-agent recognises"))
-        let missing = try runAgent(["replay", "--detect", directory.appendingPathComponent("nope.jsonl").path])
+        let missing = try runAgent([
+            "replay", "--detect", directory.appendingPathComponent("nope.jsonl").path, "--store", "memory",
+        ])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("cannot open"))
     }
 
     @Test("run says plainly that no live sensor is available")
     func runWithoutSensors() throws {
-        let result = try runAgent(["run"])
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try runAgent(["run", "--store", "sqlite:" + directory.appendingPathComponent("v.sqlite").path])
         #expect(result.stderr.contains("no live sensor is available"))
+        #expect(result.stderr.contains("(0 profiles)"))
     }
 }

@@ -11,10 +11,15 @@ struct CollapsingTests {
             ("/proc/self/fd/3", "/proc/{pid}/fd/{num}"),
             ("/proc/12/task/77/stat", "/proc/{pid}/task/{pid}/stat"),
             ("/tmp/tmpa8f3k2q9/out.txt", "/tmp/{tmp}/out.txt"),
-            ("/var/lib/docker/containers/3f2a9c1d5e7b4a60b1c2d3e4f5a6b7c8/config.json",
-                "/var/lib/docker/containers/{id}/config.json"),
+            (
+                "/var/lib/docker/containers/3f2a9c1d5e7b4a60b1c2d3e4f5a6b7c8/config.json",
+                "/var/lib/docker/containers/{id}/config.json"
+            ),
             ("/run/user/1000/bus", "/run/user/{num}/bus"),
-            ("/srv/uploads/123e4567-e89b-12d3-a456-426614174000.png", "/srv/uploads/123e4567-e89b-12d3-a456-426614174000.png"),
+            (
+                "/srv/uploads/123e4567-e89b-12d3-a456-426614174000.png",
+                "/srv/uploads/123e4567-e89b-12d3-a456-426614174000.png"
+            ),
             ("/srv/uploads/123e4567-e89b-12d3-a456-426614174000", "/srv/uploads/{id}"),
             ("/cache/Xk9mP2qL7vR4tN8w/blob", "/cache/{rand}/blob"),
             ("/usr/bin/python3", "/usr/bin/python3"),
@@ -32,13 +37,17 @@ struct CollapsingTests {
         #expect(Normalizer.argument("app:app") == "app:app")
         #expect(Normalizer.argument(String(repeating: "a", count: 200)) == "{long}")
         #expect(Normalizer.dnsName("d41d8cd98f00b204.cdn.Example.COM") == "{id}.cdn.example.com")
-        #expect(Normalizer.userAgent("aws-cli/2.15.3 Python/3.11.6 Linux/6.1.0 botocore/2.0") == "aws-cli/{ver} Python/{ver} Linux/{ver} botocore/{ver}")
+        #expect(
+            Normalizer.userAgent("aws-cli/2.15.3 Python/3.11.6 Linux/6.1.0 botocore/2.0")
+                == "aws-cli/{ver} Python/{ver} Linux/{ver} botocore/{ver}")
     }
 
     @Test("a directory collapses into * after the threshold, and the wildcard covers new children")
     func collapse() {
         var trie = PathTrie(collapseThreshold: 50)
-        for index in 0..<50 { trie.insert("/srv/data/file-\(Character(UnicodeScalar(65 + index % 26)!))\(index)", access: .read) }
+        for index in 0..<50 {
+            trie.insert("/srv/data/file-\(Character(UnicodeScalar(65 + index % 26)!))\(index)", access: .read)
+        }
         #expect(trie.access(of: "/srv/data/unseen") == nil)
         trie.insert("/srv/data/one-more", access: .read)
         #expect(trie.access(of: "/srv/data/unseen") == .read, "the wildcard does not cover an unseen child")
@@ -73,7 +82,9 @@ struct CollapsingTests {
     func bound() {
         var trie = PathTrie(collapseThreshold: 1000, capacity: 10)
         var refused = 0
-        for index in 0..<20 where !trie.insert("/a\(Character(UnicodeScalar(97 + index)!))", access: .read) { refused += 1 }
+        for index in 0..<20 where !trie.insert("/a\(Character(UnicodeScalar(97 + index)!))", access: .read) {
+            refused += 1
+        }
         #expect(trie.nodeCount == 10)
         #expect(refused == 11)
         #expect(trie.overflowed)

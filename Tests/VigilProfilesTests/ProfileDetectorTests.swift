@@ -29,14 +29,16 @@ struct ProfileDetectorTests {
         let web = b.workload(deployment: "web")
         let worker = b.workload(deployment: "worker")
         let learn = [
-            b.exec(pid: 10, executable: "/usr/bin/python3", arguments: ["python3", "app.py", "--port=8080"], workload: web),
+            b.exec(
+                pid: 10, executable: "/usr/bin/python3", arguments: ["python3", "app.py", "--port=8080"], workload: web),
             b.open(pid: 10, path: "/proc/10/status", workload: web),
             b.connect(pid: 10, to: "127.0.0.1", port: 5432, workload: web),
             b.exec(pid: 20, executable: "/bin/sh", workload: worker),
         ]
         let detect = [
             // Another replica: other pid, other port number, same shape.
-            b.exec(pid: 11, executable: "/usr/bin/python3", arguments: ["python3", "app.py", "--port=9090"], workload: web),
+            b.exec(
+                pid: 11, executable: "/usr/bin/python3", arguments: ["python3", "app.py", "--port=9090"], workload: web),
             b.open(pid: 11, path: "/proc/11/status", workload: web),
             b.connect(pid: 11, to: "127.0.0.1", port: 5432, workload: web),
             b.exec(pid: 21, executable: "/bin/sh", workload: worker),
@@ -102,7 +104,9 @@ struct ProfileDetectorTests {
             shardCount: 1, symbols: symbols,
             policy: LifecyclePolicy(readyAfterEvents: 1, learningWindow: .max, quietPeriod: .max))
         let output = CollectingOutput()
-        let events = [b.exec(pid: 1, executable: "/bin/a", workload: web), b.exec(pid: 2, executable: "/bin/b", workload: web)]
+        let events = [
+            b.exec(pid: 1, executable: "/bin/a", workload: web), b.exec(pid: 2, executable: "/bin/b", workload: web),
+        ]
         try await Engine(
             configuration: EngineConfiguration(shards: 1), symbols: symbols, sensors: [InMemorySensor(events: events)],
             detectors: book.detectorFactory, outputs: [output]
@@ -115,7 +119,8 @@ struct ProfileDetectorTests {
         limits.executables = 2
         let small = ProfileBook(shardCount: 1, symbols: symbols, limits: limits)
         let learn = (0..<3).map { b.exec(pid: 1, executable: "/bin/p\($0)", workload: web) }
-        let findings = try await replay(small, learn: learn, detect: [b.exec(pid: 9, executable: "/bin/new", workload: web)])
+        let findings = try await replay(
+            small, learn: learn, detect: [b.exec(pid: 9, executable: "/bin/new", workload: web)])
         #expect(findings.isEmpty)
         #expect(small.profiles.first?.overflowedParts == [.executables])
     }
@@ -125,7 +130,8 @@ struct ProfileDetectorTests {
         let symbols = SymbolTable()
         var b = EventBuilder(symbols: symbols)
         let workloads = (0..<8).map { b.workload(deployment: "app-\($0)") }
-        let learn = workloads.map { b.exec(pid: 1, executable: "/usr/bin/app", workload: $0) }
+        let learn =
+            workloads.map { b.exec(pid: 1, executable: "/usr/bin/app", workload: $0) }
             + [b.cloudCall(principal: "role/ci", service: "s3", action: "PutObject")]
         let first = ProfileBook(shardCount: 2, symbols: symbols)
         _ = try await replay(first, learn: learn, detect: [])
@@ -139,15 +145,21 @@ struct ProfileDetectorTests {
         var b2 = EventBuilder(symbols: symbols2)
         let second = ProfileBook(shardCount: 2, symbols: symbols2)
         #expect(second.load(stored).isEmpty)
-        let detect = (0..<8).map { b2.exec(pid: 2, executable: "/usr/bin/app", workload: b2.workload(deployment: "app-\($0)")) }
-            + [b2.exec(pid: 3, executable: "/usr/bin/nc", workload: b2.workload(deployment: "app-5")),
-                b2.cloudCall(principal: "role/ci", service: "s3", action: "DeleteBucket")]
+        let detect =
+            (0..<8).map { b2.exec(pid: 2, executable: "/usr/bin/app", workload: b2.workload(deployment: "app-\($0)")) }
+            + [
+                b2.exec(pid: 3, executable: "/usr/bin/nc", workload: b2.workload(deployment: "app-5")),
+                b2.cloudCall(principal: "role/ci", service: "s3", action: "DeleteBucket"),
+            ]
         let output = CollectingOutput()
         try await Engine(
             configuration: EngineConfiguration(shards: 2), symbols: symbols2, sensors: [InMemorySensor(events: detect)],
             detectors: second.detectorFactory, outputs: [output]
         ).run()
-        #expect(output.findings.map(\.rule.id).sorted() == ["profile.unexpected-cloud-action", "profile.unexpected-process"])
+        #expect(
+            output.findings.map(\.rule.id).sorted() == [
+                "profile.unexpected-cloud-action", "profile.unexpected-process",
+            ])
         #expect(second.profiles.count == 9, "a loaded profile was not found by its shard and was learned anew")
     }
 
@@ -162,7 +174,8 @@ struct ProfileDetectorTests {
             second: [b.exec(pid: 2, executable: "/bin/b", workload: web)], gate: gate)
         let book = ProfileBook(shardCount: 1, symbols: symbols)
         let engine = Engine(
-            configuration: EngineConfiguration(shards: 1), symbols: symbols, sensors: [sensor], detectors: book.detectorFactory)
+            configuration: EngineConfiguration(shards: 1), symbols: symbols, sensors: [sensor],
+            detectors: book.detectorFactory)
         async let run: Void = engine.run()
         await gate.waitUntilFirstSent()
         let snapshotTask = Task { await book.snapshot(timeout: .seconds(5)) }

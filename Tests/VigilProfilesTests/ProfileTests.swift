@@ -113,7 +113,8 @@ struct ProfileTests {
     func coding() throws {
         var profile = Profile(
             subject: .workload, name: "shop/Deployment/web/web@web:1",
-            workload: Workload(kind: .kubernetes, namespace: "shop", ownerKind: "Deployment", ownerName: "web",
+            workload: Workload(
+                kind: .kubernetes, namespace: "shop", ownerKind: "Deployment", ownerName: "web",
                 containerName: "web", image: "web:1"))
         profile.learn(.execution(executable: "/usr/bin/python3", arguments: "app.py"))
         profile.learn(.file(path: "/srv/app.py", access: [.read, .write]))
@@ -127,10 +128,12 @@ struct ProfileTests {
 
     @Test(
         "bad profile bodies are clear errors",
-        arguments: ["not json", "[]", #"{"version":1}"#, #"{"version":99,"subject":"workload","name":"x","state":"learning"}"#,
+        arguments: [
+            "not json", "[]", #"{"version":1}"#, #"{"version":99,"subject":"workload","name":"x","state":"learning"}"#,
             #"{"version":1,"subject":"workload","name":"x","state":"sleeping"}"#,
             #"{"version":1,"subject":"workload","name":"x","state":"learning","files":{"/a":"rwz"}}"#,
-            #"{"version":1,"subject":"workload","name":"x","state":"learning","dns":[1]}"#])
+            #"{"version":1,"subject":"workload","name":"x","state":"learning","dns":[1]}"#,
+        ])
     func badBodies(body: String) {
         #expect(throws: ProfileCodingError.self) { _ = try ProfileCoding.decode(Array(body.utf8)) }
     }

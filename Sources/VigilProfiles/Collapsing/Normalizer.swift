@@ -121,8 +121,10 @@ public enum SensitivePaths {
     ]
 
     /// Path parts that are sensitive under any home directory.
-    public static let components = ["/.ssh/", "/.aws/", "/.kube/config", "/.docker/config.json", "/.config/gcloud/",
-        "/.azure/", "/.gnupg/"]
+    public static let components = [
+        "/.ssh/", "/.aws/", "/.kube/config", "/.docker/config.json", "/.config/gcloud/",
+        "/.azure/", "/.gnupg/",
+    ]
 
     /// Whether `path` is sensitive or lies under a sensitive directory.
     public static func contains(_ path: String) -> Bool {

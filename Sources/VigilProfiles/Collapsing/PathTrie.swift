@@ -83,7 +83,8 @@ public struct PathTrie: Sendable, Equatable {
                 node = existing
                 continue
             }
-            if let wildcard = nodes[node].wildcard, segment != Self.wildcard, !SensitivePaths.isOnSensitivePath(prefix) {
+            if let wildcard = nodes[node].wildcard, segment != Self.wildcard, !SensitivePaths.isOnSensitivePath(prefix)
+            {
                 node = wildcard
                 continue
             }

@@ -127,7 +127,8 @@ public struct Profile: Sendable, Equatable {
                 added = true
             }
             added = executables[executable]!.insert(arguments) || added
-            added = (files.access(of: executable)?.contains(.execute) != true && files.insert(executable, access: .execute))
+            added =
+                (files.access(of: executable)?.contains(.execute) != true && files.insert(executable, access: .execute))
                 || added
         case .file(let path, let access):
             if let known = files.access(of: path), known.isSuperset(of: access) { return false }
@@ -186,9 +187,14 @@ public struct Profile: Sendable, Equatable {
         case .execution(let executable, let arguments):
             if let patterns = executables[executable] {
                 if patterns.contains(arguments) || patterns.overflowed { return [] }
-                return [(.executables, "\(executable) \(arguments)", Array(patterns.sorted.prefix(3)).map {
-                    "\(executable) \($0)"
-                })]
+                return [
+                    (
+                        .executables, "\(executable) \(arguments)",
+                        Array(patterns.sorted.prefix(3)).map {
+                            "\(executable) \($0)"
+                        }
+                    )
+                ]
             }
             if executablesOverflowed { return [] }
             return [(.executables, executable, Array(executables.keys.sorted().prefix(5)))]

@@ -1,1 +1,0 @@
-print("vigil-exec: in progress")

@@ -1,1 +1,0 @@
-// VigilSQLite: the embedded default store (in progress).

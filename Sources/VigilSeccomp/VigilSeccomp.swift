@@ -1,1 +1,0 @@
-// VigilSeccomp: syscall tables, seccomp profiles from learned syscalls, enforcement (in progress).

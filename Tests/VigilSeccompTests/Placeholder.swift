@@ -1,1 +1,0 @@
-// Seccomp tests (in progress).
