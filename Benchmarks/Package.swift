@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // glibc's heap statistics, for the memory-per-profile benchmark.
+        .target(name: "CHeapUsage"),
         .executableTarget(
             name: "EngineThroughput",
             dependencies: [
@@ -35,6 +37,7 @@ let package = Package(
                 .product(name: "VigilCore", package: "vigil"),
                 .product(name: "VigilProfiles", package: "vigil"),
                 .product(name: "VigilTestKit", package: "vigil"),
+                "CHeapUsage",
             ],
             path: "Benchmarks/ProfileChecks",
             swiftSettings: [

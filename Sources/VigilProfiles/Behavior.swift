@@ -65,6 +65,12 @@ public struct Behavior: Hashable, Sendable, BitwiseCopyable {
         }
     }
 
+    /// Hashes one pre-mixed word: checking a seen event is a set lookup, so hashing is on the hot path.
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(Self.mix(first &+ UInt64(kind.rawValue)) ^ second)
+    }
+
     /// A 64-bit mix of a word (splitmix64's finalizer).
     @inlinable
     static func mix(_ value: UInt64) -> UInt64 {

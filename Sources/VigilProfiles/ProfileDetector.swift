@@ -22,16 +22,23 @@ public struct ProfileDetector: Detector {
 
     public mutating func inspect(_ events: EventBatch, into findings: inout [Finding]) {
         if partition.snapshotRequested.load(ordering: .acquiring) { handOverSnapshot(at: events.last?.time ?? 0) }
+        // Consecutive events usually belong to one subject: skip the dictionary lookup for them.
+        var lastSubject: Subject?
+        var lastEntry: ProfileBook.Entry?
         for event in events.events {
             guard let behavior = Behavior(of: event) else { continue }
             let subject = Subject(of: event)
             let entry: ProfileBook.Entry
-            if let existing = partition.entries[subject] {
+            if subject == lastSubject, let lastEntry {
+                entry = lastEntry
+            } else if let existing = partition.entries[subject] {
                 entry = existing
             } else {
                 entry = ProfileBook.Entry(profile: book.makeProfile(for: subject))
                 partition.entries[subject] = entry
             }
+            lastSubject = subject
+            lastEntry = entry
             if entry.profile.lifecycle.state != .completed {
                 learn(event, behavior, into: entry)
             } else if !entry.known.contains(behavior) {
