@@ -3,8 +3,8 @@
 
 SWIFT ?= swift
 # Debian packages Vigil builds against, checked through pkg-config.
-PKG_CONFIG_MODULES := libbpf libseccomp sqlite3
-APT_PACKAGES := pkg-config libbpf-dev libseccomp-dev libsqlite3-dev
+PKG_CONFIG_MODULES := libbpf libseccomp sqlite3 zlib
+APT_PACKAGES := pkg-config libbpf-dev libseccomp-dev libsqlite3-dev zlib1g-dev
 AGENT_ARGS ?=
 
 .PHONY: all deps build run test bench lint clean

@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "VigilProfiles", targets: ["VigilProfiles"]),
         .library(name: "VigilSQLite", targets: ["VigilSQLite"]),
         .library(name: "VigilSeccomp", targets: ["VigilSeccomp"]),
+        .library(name: "VigilCloudEvents", targets: ["VigilCloudEvents"]),
+        .library(name: "VigilAuditLog", targets: ["VigilAuditLog"]),
         .library(name: "VigilTestKit", targets: ["VigilTestKit"]),
         .library(name: "VigilAgent", targets: ["VigilAgent"]),
         .executable(name: "vigil-agent", targets: ["vigil-agent"]),
@@ -68,6 +70,24 @@ let package = Package(
                 "VigilCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // zlib, from Debian's zlib1g-dev: CloudTrail delivers gzip files.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // Cloud control-plane sensors: AWS CloudTrail, GCP Cloud Audit Logs, Azure Activity Log.
+        .target(
+            name: "VigilCloudEvents",
+            dependencies: ["VigilCore", "CZlib", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        // Linux audit (auditd log files, netlink) and Kubernetes API audit (log files) sensors.
+        .target(
+            name: "VigilAuditLog",
+            dependencies: ["VigilCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // In-memory sensor, store, responder and output, and event builders for tests and examples.
@@ -158,6 +178,16 @@ let package = Package(
                 "VigilSQLite", "VigilProfiles", "VigilTestKit", "VigilCore", "StoreCrashWriter",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilCloudEventsTests",
+            dependencies: ["VigilCloudEvents", "VigilCore", "VigilTestKit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilAuditLogTests",
+            dependencies: ["VigilAuditLog", "VigilCore", "VigilTestKit"],
             swiftSettings: strictSettings
         ),
         .testTarget(

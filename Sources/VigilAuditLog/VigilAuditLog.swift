@@ -1,0 +1,1 @@
+// VigilAuditLog: Linux audit and Kubernetes API audit sensors (in progress).
