@@ -125,6 +125,23 @@ struct ProfileDetectorTests {
         #expect(small.profiles.first?.overflowedParts == [.executables])
     }
 
+    @Test("a workload already running when learning began gets a partial profile, and its findings say so")
+    func partial() async throws {
+        let symbols = SymbolTable()
+        var b = EventBuilder(symbols: symbols)
+        let web = b.workload(deployment: "web")
+        let book = ProfileBook(shardCount: 2, symbols: symbols)
+        book.markPartial(web)
+        let findings = try await replay(
+            book, learn: [b.exec(pid: 1, executable: "/usr/bin/app", workload: web)],
+            detect: [b.exec(pid: 2, executable: "/bin/sh", workload: web)])
+        #expect(book.profiles.first?.lifecycle.partial == true)
+        #expect(book.profiles.count == 1, "marking partial made a second profile")
+        #expect(findings.first?.explanation.contains("The profile is partial") == true)
+        let stored = book.storedProfiles(at: 1)
+        #expect(try ProfileCoding.decode(stored[0].body).lifecycle.partial)
+    }
+
     @Test("stored profiles load into a new book (a restart) and detect there, on the right shard")
     func restart() async throws {
         let symbols = SymbolTable()
