@@ -50,6 +50,20 @@ public struct Replay: Sendable {
         public var incidents: UInt64
     }
 
+    /// One sensor that replays the inputs in order, each through the sensor of its format.
+    static func sensor(
+        name: String, inputs: [(path: String, format: InputFormat)], tally: ReplayTally, logger: Logger
+    ) -> any Sensor {
+        SequentialSensor(
+            name: name,
+            sensors: inputs.map { path, format in
+                switch format {
+                case .vigilEvents:
+                    return EventFileSensor(name: name, files: [path], tally: tally, logger: logger)
+                }
+            })
+    }
+
     static func now() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
@@ -58,11 +72,8 @@ public struct Replay: Sendable {
 
     /// Runs the replay to the end.
     public func run(logger: Logger = Logger(label: "vigil.replay")) async throws -> Summary {
-        for path in learnFiles + detectFiles {
-            switch try InputFormat.detect(path: path) {
-            case .vigilEvents: break
-            }
-        }
+        let learnInputs = try learnFiles.map { ($0, try InputFormat.detect(path: $0)) }
+        let detectInputs = try detectFiles.map { ($0, try InputFormat.detect(path: $0)) }
         let configuration = EngineConfiguration(shards: shards)
         let symbols = SymbolTable()
         let book = ProfileBook(shardCount: configuration.shards, symbols: symbols)
@@ -81,7 +92,7 @@ public struct Replay: Sendable {
         if !learnFiles.isEmpty {
             let engine = Engine(
                 configuration: configuration, symbols: symbols,
-                sensors: [EventFileSensor(name: "learn", files: learnFiles, tally: learnTally, logger: logger)],
+                sensors: [Self.sensor(name: "learn", inputs: learnInputs, tally: learnTally, logger: logger)],
                 detectors: book.detectorFactory, logger: logger)
             try await progress.watch(engine, phase: "learn")
         }
@@ -95,7 +106,7 @@ public struct Replay: Sendable {
         let output = try StreamAlertOutput(path: alertsPath, format: format, symbols: symbols)
         let engine = Engine(
             configuration: configuration, symbols: symbols,
-            sensors: [EventFileSensor(name: "detect", files: detectFiles, tally: detectTally, logger: logger)],
+            sensors: [Self.sensor(name: "detect", inputs: detectInputs, tally: detectTally, logger: logger)],
             detectors: book.detectorFactory, outputs: [output], logger: logger)
         try await progress.watch(engine, phase: "detect")
         // Workloads first seen while detecting started learning; keep what they learned.
