@@ -104,6 +104,7 @@ let package = Package(
                 "VigilProfiles",
                 "VigilSQLite",
                 "VigilSeccomp",
+                "VigilAuditLog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

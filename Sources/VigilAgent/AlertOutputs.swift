@@ -80,7 +80,12 @@ public struct TextAlertRenderer: Sendable {
 
     private func render(_ finding: Finding) -> String {
         var line = "\(RFC3339.formatCompact(nanoseconds: finding.time)) \(finding.severity.name.uppercased()) "
-        line += "\(finding.rule.id) [\(symbols.workload(finding.event.workload).name)]"
+        let scope: String
+        switch finding.layer {
+        case .cloud, .cluster: scope = finding.layer.name
+        case .workload, .application: scope = symbols.workload(finding.event.workload).name
+        }
+        line += "\(finding.rule.id) [\(scope)]"
         if let process = finding.process {
             line += " pid \(process.key.pid)"
             if !process.executable.isEmpty { line += " \(process.executable)" }

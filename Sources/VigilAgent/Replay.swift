@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import VigilAuditLog
 import VigilCore
 import VigilProfiles
 
@@ -50,20 +51,6 @@ public struct Replay: Sendable {
         public var incidents: UInt64
     }
 
-    /// One sensor that replays the inputs in order, each through the sensor of its format.
-    static func sensor(
-        name: String, inputs: [(path: String, format: InputFormat)], tally: ReplayTally, logger: Logger
-    ) -> any Sensor {
-        SequentialSensor(
-            name: name,
-            sensors: inputs.map { path, format in
-                switch format {
-                case .vigilEvents:
-                    return EventFileSensor(name: name, files: [path], tally: tally, logger: logger)
-                }
-            })
-    }
-
     static func now() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
@@ -88,13 +75,14 @@ public struct Replay: Sendable {
                 "skipped a stored profile that cannot be read", metadata: ["profile": "\(key)", "error": "\(error)"])
         }
 
-        let learnTally = ReplayTally()
+        let learn = ReplayPhase(name: "learn", inputs: learnInputs, logger: logger)
+        var learnedEvents: UInt64 = 0
         if !learnFiles.isEmpty {
             let engine = Engine(
-                configuration: configuration, symbols: symbols,
-                sensors: [Self.sensor(name: "learn", inputs: learnInputs, tally: learnTally, logger: logger)],
+                configuration: configuration, symbols: symbols, sensors: [learn.sensor],
                 detectors: book.detectorFactory, logger: logger)
             try await progress.watch(engine, phase: "learn")
+            learnedEvents = engine.statistics.eventsReceived
         }
         // Profiles are completed when the learn phase ends; only completed profiles raise deviations.
         if !learnFiles.isEmpty {
@@ -102,19 +90,18 @@ public struct Replay: Sendable {
             try await profileStore.save(book.storedProfiles(at: Self.now(), onlyChanged: true))
         }
 
-        let detectTally = ReplayTally()
+        let detect = ReplayPhase(name: "detect", inputs: detectInputs, logger: logger)
         let output = try StreamAlertOutput(path: alertsPath, format: format, symbols: symbols)
         let engine = Engine(
-            configuration: configuration, symbols: symbols,
-            sensors: [Self.sensor(name: "detect", inputs: detectInputs, tally: detectTally, logger: logger)],
+            configuration: configuration, symbols: symbols, sensors: [detect.sensor],
             detectors: book.detectorFactory, outputs: [output], logger: logger)
         try await progress.watch(engine, phase: "detect")
         // Workloads first seen while detecting started learning; keep what they learned.
         try await profileStore.save(book.storedProfiles(at: Self.now(), onlyChanged: true))
         let statistics = engine.statistics
         return Summary(
-            learnedEvents: learnTally.events, detectedEvents: detectTally.events,
-            skippedLines: learnTally.skipped + detectTally.skipped, learnedSubjects: book.profiles.count,
+            learnedEvents: learnedEvents, detectedEvents: statistics.eventsReceived,
+            skippedLines: learn.skipped + detect.skipped, learnedSubjects: book.profiles.count,
             findings: statistics.findings, incidents: statistics.incidents)
     }
 }
@@ -155,5 +142,43 @@ struct ProgressReporter: Sendable {
         let line =
             "\r[\(phase)] \(statistics.eventsReceived) events, \(Int(rate)) events/s, \(statistics.findings) findings"
         FileHandle.standardError.write(Data((line + (final ? "\n" : "")).utf8))
+    }
+}
+
+/// One phase's inputs: a sensor that replays them in order, each through the sensor of its format, and
+/// the counts of what those sensors skipped.
+struct ReplayPhase {
+    let sensor: SequentialSensor
+    private let tally = ReplayTally()
+    private let linuxAudit: [LinuxAuditFileSensor]
+    private let kubernetesAudit: [KubernetesAuditFileSensor]
+
+    init(name: String, inputs: [(path: String, format: InputFormat)], logger: Logger) {
+        var sensors: [any Sensor] = []
+        var linuxAudit: [LinuxAuditFileSensor] = []
+        var kubernetesAudit: [KubernetesAuditFileSensor] = []
+        for (path, format) in inputs {
+            switch format {
+            case .vigilEvents:
+                sensors.append(EventFileSensor(name: name, files: [path], tally: tally, logger: logger))
+            case .linuxAudit:
+                let sensor = LinuxAuditFileSensor(path: path, mode: .replay, name: name)
+                linuxAudit.append(sensor)
+                sensors.append(sensor)
+            case .kubernetesAudit:
+                let sensor = KubernetesAuditFileSensor(path: path, mode: .replay, name: name)
+                kubernetesAudit.append(sensor)
+                sensors.append(sensor)
+            }
+        }
+        self.sensor = SequentialSensor(name: name, sensors: sensors)
+        self.linuxAudit = linuxAudit
+        self.kubernetesAudit = kubernetesAudit
+    }
+
+    /// Lines or records skipped as malformed or foreign, in all inputs of the phase.
+    var skipped: UInt64 {
+        tally.skipped + UInt64(linuxAudit.reduce(0) { $0 + $1.statistics.totalSkipped })
+            + UInt64(kubernetesAudit.reduce(0) { $0 + $1.statistics.totalSkipped })
     }
 }

@@ -1,1 +1,0 @@
-// VigilAuditLog: Linux audit and Kubernetes API audit sensors (in progress).

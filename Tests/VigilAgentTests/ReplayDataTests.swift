@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+import VigilCore
+
+/// The third-party data beside the project (see ../shared/data/README.md).
+let sharedData = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
+
+@Suite("vigil-agent replay over real logs")
+struct ReplayDataTests {
+    /// Linux audit logs from elastic/go-libaudit (Apache-2.0) and attack atomics from OTRF/Security-Datasets
+    /// (MIT): learn from the benign logs, then check the `arp -a` discovery atomic.
+    @Test("auditd logs are recognised by content; a workload's new programs in the attack atomic are findings")
+    func linuxAudit() throws {
+        let benign = ["normal.log", "out_of_order.log", "lost_messages.log", "rollover.log"].map {
+            sharedData.appendingPathComponent("linux-audit/go-libaudit/testdata/\($0)").path
+        }
+        let attack = sharedData.appendingPathComponent("linux-audit/otrf/sh_arp_cache_2020-11-10074812.log").path
+        let result = try runAgent(["replay", "--learn"] + benign + ["--detect", attack, "--store", "memory"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let summary = try #require(result.stderr.split(separator: "\n").last.map(String.init))
+        #expect(summary.contains("learned"), "summary: \(summary)")
+        // Every line of the attack log is an audit record of some kind: at least one event arrived.
+        #expect(!summary.contains("checked 0 events"), "summary: \(summary)")
+        #expect(!summary.contains("malformed"), "real audit lines were skipped: \(summary)")
+    }
+
+    /// Kubernetes audit events from falcosecurity/falco's test files (Apache-2.0): learn from requests that
+    /// Falco's tests expect no alert for, then check the exec into a pod and the cluster-admin binding.
+    @Test("Kubernetes audit files are recognised by content and replayed")
+    func kubernetesAudit() throws {
+        let directory = sharedData.appendingPathComponent("k8s-audit/falco/k8s_audit")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }
+        #expect(files.count >= 40)
+        let suspicious = ["attach_pod.json", "attach_cluster_admin_role.json"]
+        // fal_01_003.json is `{"kind": 0}`, which Falco's own tests expect to be rejected: it is, clearly.
+        let foreign = directory.appendingPathComponent("fal_01_003.json").path
+        let refused = try runAgent(["replay", "--detect", foreign, "--store", "memory"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("is not an input vigil-agent recognises"))
+        let learn = files.filter { !suspicious.contains($0) && $0 != "fal_01_003.json" }.sorted()
+            .map { directory.appendingPathComponent($0).path }
+        let detect = suspicious.map { directory.appendingPathComponent($0).path }
+        let result = try runAgent(["replay", "--learn"] + learn + ["--detect"] + detect + ["--store", "memory"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("checked 2 events"), "stderr: \(result.stderr)")
+        for line in result.stdout.split(separator: "\n") {
+            let finding = try #require(try JSONParser.parse(String(line)).object)
+            #expect(finding["layer"]?.string == "cluster")
+            #expect(finding["principal"]?.string?.isEmpty == false)
+        }
+    }
+}
