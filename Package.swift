@@ -105,8 +105,10 @@ let package = Package(
                 "VigilSQLite",
                 "VigilSeccomp",
                 "VigilAuditLog",
+                "VigilCloudEvents",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

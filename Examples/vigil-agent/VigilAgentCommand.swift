@@ -81,8 +81,7 @@ struct ReplayCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        var line =
-            "vigil-agent: learned \(summary.learnedEvents) events (\(summary.learnedSubjects) workloads and principals), "
+        var line = "vigil-agent: learned \(summary.learnedEvents) events, \(summary.learnedSubjects) profiles; "
         line += "checked \(summary.detectedEvents) events: \(summary.findings) findings, \(summary.incidents) incidents"
         if summary.skippedLines > 0 { line += "; skipped \(summary.skippedLines) malformed lines" }
         FileHandle.standardError.write(Data((line + "\n").utf8))
@@ -93,29 +92,85 @@ struct ReplayCommand: AsyncParsableCommand {
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Start the live sensors and the engine on this host.")
+        abstract: "Start the live sensors and the engine on this host.",
+        discussion: """
+            Each new workload or principal learns its profile for --learn-for, then deviations are reported. \
+            Profiles are saved to the store periodically and on shutdown (SIGTERM or SIGINT).
+            """)
+
+    @Option(name: .long, help: "Follow a Linux audit log (auditd). The netlink source has not landed yet.")
+    var linuxAudit: String?
+
+    @Option(name: .long, help: "Follow a Kubernetes API audit log.")
+    var k8sAudit: String?
+
+    @Option(name: .long, help: "Follow a CloudTrail delivery directory (AWSLogs/<account>/CloudTrail/...).")
+    var cloudtrail: String?
+
+    @Option(name: .long, help: "How long a new profile learns before deviations are reported: 30s, 10m, 2h, 1d.")
+    var learnFor: String = "1d"
+
+    @Option(name: .long, help: "Where to write alerts (default: standard output).")
+    var alerts: String?
+
+    @Option(name: .long, help: "Alert format: json (JSON Lines) or text.")
+    var format: AlertFormat = .json
+
+    @Option(name: .long, help: "Log level on standard error.")
+    var logLevel: Logger.Level = .notice
 
     @OptionGroup var storeOption: StoreOption
 
     func run() async throws {
+        bootstrapLogging(logLevel)
         let location = try storeOption.location()
-        let store: any ProfileStore
-        do {
-            store = try location.open()
-        } catch {
-            throw ValidationError("cannot open the store \(location): \(error)")
-        }
-        let profiles = try await store.keys().count
-        // No live sensor exists yet; say so plainly rather than start an engine that watches nothing.
-        let message = """
-            vigil-agent: opened the store \(location) (\(profiles) profiles).
-            vigil-agent: no live sensor is available in this build.
-            The eBPF, audit-log and cloud-event sensors have not landed yet, so there is nothing to watch live.
-            To analyse recorded events now: vigil-agent replay --learn NORMAL.jsonl --detect SUSPECT.jsonl
+        if linuxAudit == nil && k8sAudit == nil && cloudtrail == nil {
+            // No live sensor to start: say so plainly rather than start an engine that watches nothing.
+            let store: any ProfileStore
+            do {
+                store = try location.open()
+            } catch {
+                throw ValidationError("cannot open the store \(location): \(error)")
+            }
+            let profiles = try await store.keys().count
+            let message = """
+                vigil-agent: opened the store \(location) (\(profiles) profiles).
+                vigil-agent: no live sensor is configured. This build follows audit logs and cloud trails
+                live (--linux-audit FILE, --k8s-audit FILE, --cloudtrail DIR); the eBPF sensor has not landed yet.
+                To analyse recorded events: vigil-agent replay --learn NORMAL --detect SUSPECT
 
-            """
-        FileHandle.standardError.write(Data(message.utf8))
+                """
+            FileHandle.standardError.write(Data(message.utf8))
+            return
+        }
+        if linuxAudit == "netlink" {
+            throw ValidationError("--linux-audit netlink: the audit netlink source has not landed yet; give a log file")
+        }
+        guard let learnFor = parseDuration(learnFor) else {
+            throw ValidationError("--learn-for takes a number and a unit: 30s, 10m, 2h, 1d")
+        }
+        let run = LiveRun(
+            linuxAuditLog: linuxAudit, kubernetesAuditLog: k8sAudit, cloudTrailDirectory: cloudtrail,
+            learnFor: learnFor, store: location,
+            alertsPath: alerts, format: format)
+        do {
+            try await run.run(logger: Logger(label: "vigil.agent"))
+        } catch let error as AgentError {
+            throw ValidationError(error.description)
+        }
     }
+}
+
+/// Parses `500ms`, `30s`, `10m`, `2h`, `1d`.
+func parseDuration(_ text: String) -> Duration? {
+    let units: [(String, Int64)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+    for (suffix, milliseconds) in units where text.hasSuffix(suffix) {
+        let number = text.dropLast(suffix.count)
+        if suffix == "s" && number.hasSuffix("m") { continue }
+        guard let value = Int64(number), value >= 0 else { return nil }
+        return .milliseconds(value * milliseconds)
+    }
+    return nil
 }
 
 /// `vigil-agent profiles`: the learned profiles in the store.

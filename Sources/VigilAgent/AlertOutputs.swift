@@ -20,7 +20,9 @@ public actor StreamAlertOutput: AlertOutput {
     private let flushEachAlert: Bool
 
     /// Writes to the file at `path` (created or truncated), or to standard output when `path` is nil or `-`.
-    public init(path: String?, format: AlertFormat, symbols: SymbolTable) throws {
+    /// Standard output gets each alert as it comes; a file does too when `flushEachAlert` is set (a live
+    /// run, watched by people or by a tool tailing the file), and otherwise in 64 KiB writes.
+    public init(path: String?, format: AlertFormat, symbols: SymbolTable, flushEachAlert: Bool = false) throws {
         if let path, path != "-" {
             guard FileManager.default.createFile(atPath: path, contents: nil),
                 let handle = FileHandle(forWritingAtPath: path)
@@ -29,7 +31,7 @@ public actor StreamAlertOutput: AlertOutput {
             }
             self.handle = handle
             self.closeAtEnd = true
-            self.flushEachAlert = false
+            self.flushEachAlert = flushEachAlert
         } else {
             self.handle = FileHandle.standardOutput
             self.closeAtEnd = false

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import VigilAuditLog
+import VigilCloudEvents
 import VigilCore
 import VigilProfiles
 
@@ -43,7 +44,7 @@ public struct Replay: Sendable {
         public var detectedEvents: UInt64
         /// Lines skipped as malformed, in all files.
         public var skippedLines: UInt64
-        /// Subjects (workloads and principals) with a learned baseline.
+        /// Profiles (workloads and principals) in the book at the end.
         public var learnedSubjects: Int
         /// Findings raised.
         public var findings: UInt64
@@ -63,7 +64,10 @@ public struct Replay: Sendable {
         let detectInputs = try detectFiles.map { ($0, try InputFormat.detect(path: $0)) }
         let configuration = EngineConfiguration(shards: shards)
         let symbols = SymbolTable()
-        let book = ProfileBook(shardCount: configuration.shards, symbols: symbols)
+        // In a replay, profiles complete when the learn phase ends and at no other time: recorded events
+        // span any length of time, and a subject first seen while detecting must not complete mid-replay.
+        let never = LifecyclePolicy(learningWindow: .max, quietPeriod: .max)
+        let book = ProfileBook(shardCount: configuration.shards, symbols: symbols, policy: never)
         let progress = ProgressReporter(enabled: showProgress)
         let profileStore = try store.open()
         var stored: [StoredProfile] = []
@@ -152,6 +156,7 @@ struct ReplayPhase {
     private let tally = ReplayTally()
     private let linuxAudit: [LinuxAuditFileSensor]
     private let kubernetesAudit: [KubernetesAuditFileSensor]
+    private let cloud = CloudSensorProgress()
 
     init(name: String, inputs: [(path: String, format: InputFormat)], logger: Logger) {
         var sensors: [any Sensor] = []
@@ -169,6 +174,10 @@ struct ReplayPhase {
                 let sensor = KubernetesAuditFileSensor(path: path, mode: .replay, name: name)
                 kubernetesAudit.append(sensor)
                 sensors.append(sensor)
+            case .cloud:
+                sensors.append(
+                    CloudTrailFileSensor(
+                        paths: [path], name: name, failOnUnreadableFile: true, progress: cloud, logger: logger))
             }
         }
         self.sensor = SequentialSensor(name: name, sensors: sensors)
@@ -179,6 +188,6 @@ struct ReplayPhase {
     /// Lines or records skipped as malformed or foreign, in all inputs of the phase.
     var skipped: UInt64 {
         tally.skipped + UInt64(linuxAudit.reduce(0) { $0 + $1.statistics.totalSkipped })
-            + UInt64(kubernetesAudit.reduce(0) { $0 + $1.statistics.totalSkipped })
+            + UInt64(kubernetesAudit.reduce(0) { $0 + $1.statistics.totalSkipped }) + UInt64(cloud.skipped.total)
     }
 }

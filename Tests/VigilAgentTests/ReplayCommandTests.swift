@@ -153,12 +153,12 @@ struct ReplayCommandTests {
         #expect(missing.stderr.contains("cannot open"))
     }
 
-    @Test("run says plainly that no live sensor is available")
+    @Test("run without a sensor says so plainly")
     func runWithoutSensors() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let result = try runAgent(["run", "--store", "sqlite:" + directory.appendingPathComponent("v.sqlite").path])
-        #expect(result.stderr.contains("no live sensor is available"))
+        #expect(result.stderr.contains("no live sensor is configured"))
         #expect(result.stderr.contains("(0 profiles)"))
     }
 }

@@ -50,3 +50,37 @@ struct ReplayDataTests {
         }
     }
 }
+
+@Suite("vigil-agent replay over cloud records")
+struct ReplayCloudDataTests {
+    /// DataDog/stratus-red-team detonation logs (Apache-2.0): 35 files, 310 CloudTrail records, plain JSON
+    /// arrays; and one of them gzip'd as CloudTrail delivers to S3.
+    @Test("CloudTrail files (plain and gzip) are recognised by content and every record is replayed")
+    func stratus() throws {
+        let directory = sharedData.appendingPathComponent("cloudtrail/stratus-red-team/detonation-logs")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }
+            .sorted().map { directory.appendingPathComponent($0).path }
+        #expect(files.count == 35)
+        let all = try runAgent(["replay", "--detect"] + files + ["--store", "memory"])
+        #expect(all.status == 0, "stderr: \(all.stderr)")
+        #expect(all.stderr.contains("checked 310 events"), "stderr: \(all.stderr)")
+        #expect(!all.stderr.contains("malformed"))
+
+        let temporary = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        let source = directory.appendingPathComponent("aws.persistence.iam-create-admin-user.json")
+        let copy = temporary.appendingPathComponent("delivery.json")
+        try FileManager.default.copyItem(at: source, to: copy)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = [copy.path]
+        try gzip.run()
+        gzip.waitUntilExit()
+        let plain = try runAgent(["replay", "--detect", source.path, "--store", "memory"])
+        let zipped = try runAgent(["replay", "--detect", copy.path + ".gz", "--store", "memory"])
+        #expect(zipped.status == 0, "stderr: \(zipped.stderr)")
+        let count = { (text: String) in text.split(separator: "\n").last.map(String.init) ?? "" }
+        #expect(count(zipped.stderr) == count(plain.stderr))
+        #expect(count(plain.stderr).contains("checked 3 events"), "stderr: \(plain.stderr)")
+    }
+}

@@ -1,0 +1,118 @@
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import VigilAuditLog
+import VigilCloudEvents
+import VigilCore
+import VigilProfiles
+
+/// What `vigil-agent run` does: start the configured live sensors with the engine, learn profiles for a
+/// while, then detect, saving profiles as it goes, until SIGTERM or SIGINT.
+public struct LiveRun: Sendable {
+    /// A Linux audit log to follow.
+    public var linuxAuditLog: String?
+    /// A Kubernetes audit log to follow.
+    public var kubernetesAuditLog: String?
+    /// A CloudTrail delivery directory to follow.
+    public var cloudTrailDirectory: String?
+    /// Where the CloudTrail follower remembers the files it has read, so a restart neither re-reads nor
+    /// skips one.
+    public var cloudTrailCheckpoint: String
+    /// How long each new profile learns before it is completed and deviations are flagged.
+    public var learnFor: Duration
+    /// Where profiles live.
+    public var store: StoreLocation
+    /// Where alerts go: a path, or nil / `-` for standard output.
+    public var alertsPath: String?
+    /// The alert format.
+    public var format: AlertFormat
+    /// How often changed profiles are saved.
+    public var saveInterval: Duration
+    /// How often followed files are polled for new lines.
+    public var pollInterval: Duration
+
+    /// Creates a run.
+    public init(
+        linuxAuditLog: String? = nil, kubernetesAuditLog: String? = nil, cloudTrailDirectory: String? = nil,
+        cloudTrailCheckpoint: String = ".vigil/cloudtrail.checkpoint", learnFor: Duration = .seconds(24 * 3600),
+        store: StoreLocation = .standard, alertsPath: String? = nil, format: AlertFormat = .json,
+        saveInterval: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250)
+    ) {
+        self.linuxAuditLog = linuxAuditLog
+        self.kubernetesAuditLog = kubernetesAuditLog
+        self.cloudTrailDirectory = cloudTrailDirectory
+        self.cloudTrailCheckpoint = cloudTrailCheckpoint
+        self.learnFor = learnFor
+        self.store = store
+        self.alertsPath = alertsPath
+        self.format = format
+        self.saveInterval = saveInterval
+        self.pollInterval = pollInterval
+    }
+
+    /// The live sensors these options ask for.
+    func sensors() -> [any Sensor] {
+        var sensors: [any Sensor] = []
+        if let linuxAuditLog {
+            sensors.append(LinuxAuditFileSensor(path: linuxAuditLog, mode: .follow(pollInterval: pollInterval)))
+        }
+        if let kubernetesAuditLog {
+            sensors.append(
+                KubernetesAuditFileSensor(path: kubernetesAuditLog, mode: .follow(pollInterval: pollInterval)))
+        }
+        if let cloudTrailDirectory {
+            sensors.append(
+                CloudTrailDirectorySensor(
+                    directory: cloudTrailDirectory, checkpointPath: cloudTrailCheckpoint, pollInterval: pollInterval))
+        }
+        return sensors
+    }
+
+    /// Runs until SIGTERM or SIGINT (or until every sensor has ended), then drains and saves.
+    public func run(logger: Logger) async throws {
+        let sensors = sensors()
+        guard !sensors.isEmpty else {
+            throw AgentError(
+                "no live sensor is configured: give --linux-audit FILE, --k8s-audit FILE or --cloudtrail DIR "
+                    + "(the eBPF sensor has not landed yet)")
+        }
+        let configuration = EngineConfiguration()
+        let symbols = SymbolTable()
+        let window = learnFor.components.seconds * 1_000_000_000 + learnFor.components.attoseconds / 1_000_000_000
+        // A profile completes when its learning window has passed; the quiet-period rule must not end it
+        // sooner than the operator asked for.
+        let policy = LifecyclePolicy(readyAfterEvents: 1, learningWindow: window, quietPeriod: max(window, 1))
+        let book = ProfileBook(shardCount: configuration.shards, symbols: symbols, policy: policy)
+        let store = try self.store.open()
+        var stored: [StoredProfile] = []
+        for key in try await store.keys() {
+            if let profile = try await store.load(key) { stored.append(profile) }
+        }
+        for (key, error) in book.load(stored) {
+            logger.warning(
+                "skipped a stored profile that cannot be read", metadata: ["profile": "\(key)", "error": "\(error)"])
+        }
+        let output = try StreamAlertOutput(path: alertsPath, format: format, symbols: symbols, flushEachAlert: true)
+        let engine = Engine(
+            configuration: configuration, symbols: symbols, sensors: sensors, detectors: book.detectorFactory,
+            outputs: [output], logger: logger)
+        let saver = ProfileSaver(book: book, store: store, interval: saveInterval, logger: logger)
+        logger.notice(
+            "vigil-agent running",
+            metadata: [
+                "sensors": "\(sensors.map(\.name))", "store": "\(self.store)", "profiles": "\(stored.count)",
+                "learn_for": "\(learnFor)",
+            ])
+        // The saver is listed first: a group shuts down in reverse order, so the engine drains before the
+        // final save.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: saver),
+                    .init(service: engine, successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}

@@ -1,1 +1,0 @@
-// VigilCloudEvents: CloudTrail, GCP Cloud Audit Logs and Azure Activity Log sensors (in progress).
