@@ -47,5 +47,21 @@ let package = Package(
             ],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "SensorParsing",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "VigilCore", package: "vigil"),
+                .product(name: "VigilAuditLog", package: "vigil"),
+                .product(name: "VigilCloudEvents", package: "vigil"),
+            ],
+            path: "Benchmarks/SensorParsing",
+            swiftSettings: [
+                .swiftLanguageMode(.v6),
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+            ],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
