@@ -135,26 +135,35 @@ public enum AuditRecordParser {
     private static func tokenize(
         _ text: Substring, isExecve: Bool, into fields: inout [(key: String, value: String)], badHex: inout Int
     ) -> Bool {
-        var index = text.startIndex
-        while index < text.endIndex {
-            while index < text.endIndex, text[index] == " " || text[index] == "\t" { index = text.index(after: index) }
-            if index >= text.endIndex { break }
-            var keyEnd = index
-            while keyEnd < text.endIndex, text[keyEnd] != "=", text[keyEnd] != " " {
-                keyEnd = text.index(after: keyEnd)
+        // Scan UTF-8 bytes, not Characters: every delimiter is ASCII, so the indices found are valid for
+        // slicing `text`, and byte comparisons avoid grapheme breaking on every step.
+        let utf8 = text.utf8
+        let space = UInt8(ascii: " ")
+        let equals = UInt8(ascii: "=")
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            while index < utf8.endIndex, utf8[index] == space || utf8[index] == UInt8(ascii: "\t") {
+                index = utf8.index(after: index)
             }
-            guard keyEnd < text.endIndex, text[keyEnd] == "=" else {
+            if index >= utf8.endIndex { break }
+            var keyEnd = index
+            while keyEnd < utf8.endIndex, utf8[keyEnd] != equals, utf8[keyEnd] != space {
+                keyEnd = utf8.index(after: keyEnd)
+            }
+            guard keyEnd < utf8.endIndex, utf8[keyEnd] == equals else {
                 index = keyEnd
                 continue
             }
             let key = String(text[index..<keyEnd])
-            var valueStart = text.index(after: keyEnd)
-            if valueStart < text.endIndex, text[valueStart] == "\"" || text[valueStart] == "'" {
-                let quote = text[valueStart]
-                valueStart = text.index(after: valueStart)
-                let end = text[valueStart...].firstIndex(of: quote) ?? text.endIndex
+            var valueStart = utf8.index(after: keyEnd)
+            if valueStart < utf8.endIndex,
+                utf8[valueStart] == UInt8(ascii: "\"") || utf8[valueStart] == UInt8(ascii: "'")
+            {
+                let quote = utf8[valueStart]
+                valueStart = utf8.index(after: valueStart)
+                let end = utf8[valueStart...].firstIndex(of: quote) ?? utf8.endIndex
                 let value = text[valueStart..<end]
-                if key == "msg", quote == "'" {
+                if key == "msg", quote == UInt8(ascii: "'") {
                     // A user-space message: its own key=values follow the outer ones.
                     let before = fields.count
                     if !tokenize(value, isExecve: false, into: &fields, badHex: &badHex) { return false }
@@ -162,10 +171,10 @@ public enum AuditRecordParser {
                 } else {
                     fields.append((key, String(value)))
                 }
-                index = end < text.endIndex ? text.index(after: end) : end
+                index = end < utf8.endIndex ? utf8.index(after: end) : end
             } else {
                 var end = valueStart
-                while end < text.endIndex, text[end] != " " { end = text.index(after: end) }
+                while end < utf8.endIndex, utf8[end] != space { end = utf8.index(after: end) }
                 let raw = text[valueStart..<end]
                 if shouldDecode(key: key, isExecve: isExecve), raw != "(null)", raw != "?", raw != "(none)",
                     !raw.isEmpty
