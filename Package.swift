@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "VigilSQLite", targets: ["VigilSQLite"]),
         .library(name: "VigilSeccomp", targets: ["VigilSeccomp"]),
         .library(name: "VigilCloudEvents", targets: ["VigilCloudEvents"]),
+        .library(name: "VigilCloudEventsPush", targets: ["VigilCloudEventsPush"]),
         .library(name: "VigilAuditLog", targets: ["VigilAuditLog"]),
         .library(name: "VigilTestKit", targets: ["VigilTestKit"]),
         .library(name: "VigilAgent", targets: ["VigilAgent"]),
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // The event core: event model, symbols, batches, protocols, engine. No syscalls, no I/O.
@@ -82,6 +84,17 @@ let package = Package(
         .target(
             name: "VigilCloudEvents",
             dependencies: ["VigilCore", "CZlib", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        // An HTTP endpoint that receives pushed cloud records (an EventBridge API destination), in its own
+        // target so hosts that only read files do not pull in an HTTP server.
+        .target(
+            name: "VigilCloudEventsPush",
+            dependencies: [
+                "VigilCore", "VigilCloudEvents",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         // Linux audit (auditd log files, netlink) and Kubernetes API audit (log files) sensors.
@@ -186,6 +199,14 @@ let package = Package(
         .testTarget(
             name: "VigilCloudEventsTests",
             dependencies: ["VigilCloudEvents", "VigilCore", "VigilTestKit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilCloudEventsPushTests",
+            dependencies: [
+                "VigilCloudEventsPush", "VigilCloudEvents", "VigilCore", "VigilTestKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,1 @@
+// VigilCloudEventsPush: an HTTP push endpoint for cloud records (in progress).
