@@ -4,17 +4,19 @@
 SWIFT ?= swift
 # Debian packages Vigil builds against, checked through pkg-config.
 PKG_CONFIG_MODULES := libbpf libseccomp sqlite3 zlib
-APT_PACKAGES := pkg-config libbpf-dev libseccomp-dev libsqlite3-dev zlib1g-dev
+APT_PACKAGES := pkg-config libbpf-dev libseccomp-dev libsqlite3-dev zlib1g-dev auditd
 AGENT_ARGS ?=
 
 .PHONY: all deps build run test bench lint clean
 
 all: build
 
-# Installs the Debian packages only when pkg-config cannot find them (idempotent; needs root or sudo).
+# Installs the Debian packages only when they are missing (idempotent; needs root or sudo): the libraries
+# pkg-config cannot find, and auditd's auditctl, which the kernel-audit tests use to add rules.
 deps:
-	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKG_CONFIG_MODULES); then \
-		echo "deps: $(PKG_CONFIG_MODULES) present"; \
+	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKG_CONFIG_MODULES) \
+		&& command -v auditctl >/dev/null 2>&1; then \
+		echo "deps: $(PKG_CONFIG_MODULES) and auditctl present"; \
 	else \
 		echo "deps: installing $(APT_PACKAGES)"; \
 		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \

@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // The event core: event model, symbols, batches, protocols, engine. No syscalls, no I/O.
@@ -93,6 +95,9 @@ let package = Package(
             dependencies: [
                 "VigilCore", "VigilCloudEvents",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -119,6 +124,7 @@ let package = Package(
                 "VigilSeccomp",
                 "VigilAuditLog",
                 "VigilCloudEvents",
+                "VigilCloudEventsPush",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -129,6 +135,7 @@ let package = Package(
             name: "vigil-agent",
             dependencies: [
                 "VigilAgent",
+                "VigilCloudEventsPush",
                 "VigilCore",
                 "VigilSeccomp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

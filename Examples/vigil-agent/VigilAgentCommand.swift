@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import VigilAgent
+import VigilCloudEventsPush
 import VigilCore
 import VigilSeccomp
 
@@ -98,7 +99,8 @@ struct RunCommand: AsyncParsableCommand {
             Profiles are saved to the store periodically and on shutdown (SIGTERM or SIGINT).
             """)
 
-    @Option(name: .long, help: "Follow a Linux audit log (auditd). The netlink source has not landed yet.")
+    @Option(
+        name: .long, help: "Follow a Linux audit log (auditd), or `netlink` to read the kernel's audit stream (root).")
     var linuxAudit: String?
 
     @Option(name: .long, help: "Follow a Kubernetes API audit log.")
@@ -106,6 +108,12 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Follow a CloudTrail delivery directory (AWSLogs/<account>/CloudTrail/...).")
     var cloudtrail: String?
+
+    @Option(name: .long, help: "Receive pushed cloud records over HTTP on HOST:PORT (POST /v1/events).")
+    var cloudPush: String?
+
+    @Option(name: .long, help: "The bearer token pushes to --cloud-push must carry (or set VIGIL_CLOUD_PUSH_TOKEN).")
+    var cloudPushToken: String?
 
     @Option(name: .long, help: "How long a new profile learns before deviations are reported: 30s, 10m, 2h, 1d.")
     var learnFor: String = "1d"
@@ -124,7 +132,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging(logLevel)
         let location = try storeOption.location()
-        if linuxAudit == nil && k8sAudit == nil && cloudtrail == nil {
+        if linuxAudit == nil && k8sAudit == nil && cloudtrail == nil && cloudPush == nil {
             // No live sensor to start: say so plainly rather than start an engine that watches nothing.
             let store: any ProfileStore
             do {
@@ -136,22 +144,32 @@ struct RunCommand: AsyncParsableCommand {
             let message = """
                 vigil-agent: opened the store \(location) (\(profiles) profiles).
                 vigil-agent: no live sensor is configured. This build follows audit logs and cloud trails
-                live (--linux-audit FILE, --k8s-audit FILE, --cloudtrail DIR); the eBPF sensor has not landed yet.
+                live (--linux-audit FILE, --k8s-audit FILE, --cloudtrail DIR, --cloud-push HOST:PORT);
+                the eBPF sensor has not landed yet.
                 To analyse recorded events: vigil-agent replay --learn NORMAL --detect SUSPECT
 
                 """
             FileHandle.standardError.write(Data(message.utf8))
             return
         }
-        if linuxAudit == "netlink" {
-            throw ValidationError("--linux-audit netlink: the audit netlink source has not landed yet; give a log file")
-        }
         guard let learnFor = parseDuration(learnFor) else {
             throw ValidationError("--learn-for takes a number and a unit: 30s, 10m, 2h, 1d")
         }
+        var push: CloudPushConfiguration?
+        if let cloudPush {
+            guard let colon = cloudPush.lastIndex(of: ":"), let port = Int(cloudPush[cloudPush.index(after: colon)...])
+            else {
+                throw ValidationError("--cloud-push takes HOST:PORT, for example 127.0.0.1:9880")
+            }
+            let token = cloudPushToken ?? ProcessInfo.processInfo.environment["VIGIL_CLOUD_PUSH_TOKEN"]
+            guard let token, !token.isEmpty else {
+                throw ValidationError("--cloud-push needs a token: --cloud-push-token TOKEN or VIGIL_CLOUD_PUSH_TOKEN")
+            }
+            push = CloudPushConfiguration(host: String(cloudPush[..<colon]), port: port, bearerToken: token)
+        }
         let run = LiveRun(
             linuxAuditLog: linuxAudit, kubernetesAuditLog: k8sAudit, cloudTrailDirectory: cloudtrail,
-            learnFor: learnFor, store: location,
+            cloudPush: push, learnFor: learnFor, store: location,
             alertsPath: alerts, format: format)
         do {
             try await run.run(logger: Logger(label: "vigil.agent"))

@@ -3,6 +3,7 @@ import ServiceLifecycle
 import UnixSignals
 import VigilAuditLog
 import VigilCloudEvents
+import VigilCloudEventsPush
 import VigilCore
 import VigilProfiles
 
@@ -15,6 +16,8 @@ public struct LiveRun: Sendable {
     public var kubernetesAuditLog: String?
     /// A CloudTrail delivery directory to follow.
     public var cloudTrailDirectory: String?
+    /// An HTTP endpoint that receives pushed cloud records (an EventBridge API destination), if any.
+    public var cloudPush: CloudPushConfiguration?
     /// Where the CloudTrail follower remembers the files it has read, so a restart neither re-reads nor
     /// skips one.
     public var cloudTrailCheckpoint: String
@@ -34,7 +37,8 @@ public struct LiveRun: Sendable {
     /// Creates a run.
     public init(
         linuxAuditLog: String? = nil, kubernetesAuditLog: String? = nil, cloudTrailDirectory: String? = nil,
-        cloudTrailCheckpoint: String = ".vigil/cloudtrail.checkpoint", learnFor: Duration = .seconds(24 * 3600),
+        cloudTrailCheckpoint: String = ".vigil/cloudtrail.checkpoint", cloudPush: CloudPushConfiguration? = nil,
+        learnFor: Duration = .seconds(24 * 3600),
         store: StoreLocation = .standard, alertsPath: String? = nil, format: AlertFormat = .json,
         saveInterval: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250)
     ) {
@@ -42,6 +46,7 @@ public struct LiveRun: Sendable {
         self.kubernetesAuditLog = kubernetesAuditLog
         self.cloudTrailDirectory = cloudTrailDirectory
         self.cloudTrailCheckpoint = cloudTrailCheckpoint
+        self.cloudPush = cloudPush
         self.learnFor = learnFor
         self.store = store
         self.alertsPath = alertsPath
@@ -51,10 +56,14 @@ public struct LiveRun: Sendable {
     }
 
     /// The live sensors these options ask for.
-    func sensors() -> [any Sensor] {
+    func sensors() throws -> [any Sensor] {
         var sensors: [any Sensor] = []
         if let linuxAuditLog {
-            sensors.append(LinuxAuditFileSensor(path: linuxAuditLog, mode: .follow(pollInterval: pollInterval)))
+            // `netlink` reads the kernel's audit stream directly, as the audit daemon would.
+            sensors.append(
+                linuxAuditLog == "netlink"
+                    ? LinuxAuditNetlinkSensor()
+                    : LinuxAuditFileSensor(path: linuxAuditLog, mode: .follow(pollInterval: pollInterval)))
         }
         if let kubernetesAuditLog {
             sensors.append(
@@ -65,15 +74,22 @@ public struct LiveRun: Sendable {
                 CloudTrailDirectorySensor(
                     directory: cloudTrailDirectory, checkpointPath: cloudTrailCheckpoint, pollInterval: pollInterval))
         }
+        if let cloudPush {
+            do {
+                sensors.append(try CloudPushSensor(configuration: cloudPush))
+            } catch {
+                throw AgentError("cannot set up the cloud push endpoint: \(error)")
+            }
+        }
         return sensors
     }
 
     /// Runs until SIGTERM or SIGINT (or until every sensor has ended), then drains and saves.
     public func run(logger: Logger) async throws {
-        let sensors = sensors()
+        let sensors = try sensors()
         guard !sensors.isEmpty else {
             throw AgentError(
-                "no live sensor is configured: give --linux-audit FILE, --k8s-audit FILE or --cloudtrail DIR "
+                "no live sensor is configured: give --linux-audit FILE, --k8s-audit FILE, --cloudtrail DIR or --cloud-push HOST:PORT "
                     + "(the eBPF sensor has not landed yet)")
         }
         let configuration = EngineConfiguration()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilCore
+import VigilTestKit
 
 /// A Kubernetes audit event (audit.k8s.io/v1) as one JSON line.
 func kubernetesAuditLine(
@@ -85,5 +86,78 @@ struct LiveRunTests {
         let bad = try runAgent(["run", "--k8s-audit", "/dev/null", "--learn-for", "soon", "--store", store])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("--learn-for takes a number and a unit"))
+    }
+}
+
+/// A CloudTrail record (as an EventBridge API destination would push it) by an assumed role.
+func cloudTrailRecord(action: String, service: String, second: Int) -> [UInt8] {
+    let record = """
+        {"detail-type":"AWS API Call via CloudTrail","source":"aws.\(service)","detail":{"eventVersion":"1.08",\
+        "userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/App/i-0abc",\
+        "accountId":"111122223333","accessKeyId":"ASIAEXAMPLE"},"eventTime":"2026-11-29T10:00:0\(second)Z",\
+        "eventSource":"\(service).amazonaws.com","eventName":"\(action)","awsRegion":"us-east-1",\
+        "sourceIPAddress":"203.0.113.7","userAgent":"aws-cli/2.15.3","eventID":"e-\(second)",\
+        "eventType":"AwsApiCall","recipientAccountId":"111122223333"}}
+        """
+    return Array(record.utf8)
+}
+
+@Suite("vigil-agent run with pushed cloud records")
+struct LivePushTests {
+    @Test("receives pushed CloudTrail records on loopback, refuses a wrong token, and reports a role's new action")
+    func cloudPush() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = 20_000 + Int(getpid() % 20_000)
+        let alerts = directory.appendingPathComponent("alerts.jsonl")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("vigil-agent")
+        process.arguments = [
+            "run", "--cloud-push", "127.0.0.1:\(port)", "--cloud-push-token", "s3cret", "--learn-for", "0s",
+            "--store", "sqlite:" + directory.appendingPathComponent("vigil.sqlite").path, "--alerts", alerts.path,
+            "--log-level", "warning",
+        ]
+        let errors = directory.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var listening = false
+        for _ in 0..<200 where !listening {
+            try await Task.sleep(for: .milliseconds(50))
+            listening = await RawHTTPClient.accepts(port: port)
+        }
+        #expect(
+            listening,
+            "the push endpoint never listened; stderr: \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
+
+        let refused = try await RawHTTPClient.post(
+            port: port, headers: [("Authorization", "Bearer wrong")],
+            body: cloudTrailRecord(action: "CreateUser", service: "iam", second: 1))
+        #expect(refused.status == 401)
+        let learned = try await RawHTTPClient.post(
+            port: port, headers: [("Authorization", "Bearer s3cret")],
+            body: cloudTrailRecord(action: "GetObject", service: "s3", second: 2))
+        #expect(learned.status == 202)
+        try await Task.sleep(for: .milliseconds(300))
+        let suspicious = try await RawHTTPClient.post(
+            port: port, headers: [("Authorization", "Bearer s3cret")],
+            body: cloudTrailRecord(action: "CreateUser", service: "iam", second: 3))
+        #expect(suspicious.status == 202)
+
+        var lines: [Substring] = []
+        for _ in 0..<100 where lines.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            lines = ((try? String(contentsOf: alerts, encoding: .utf8)) ?? "").split(separator: "\n")
+        }
+        process.interrupt()
+        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(process.terminationStatus == 0)
+        #expect(lines.count == 1, "alerts: \(lines)")
+        let finding = try #require(try JSONParser.parse(String(lines.first ?? "")).object)
+        #expect(finding["rule"]?["id"]?.string == "profile.unexpected-cloud-action")
+        #expect(finding["mitre"]?["technique"]?.string == "T1136.003")
+        #expect(finding["principal"]?.string == "arn:aws:iam::111122223333:role/App")
     }
 }

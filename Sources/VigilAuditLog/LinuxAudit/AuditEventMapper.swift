@@ -16,11 +16,15 @@ struct AuditEventMapper {
         self.configuration = configuration
         let syscall = records.first(where: { $0.type == AuditRecordType.syscall })
         self.syscallRecord = syscall
-        let auxiliary: Set<UInt16> = [
-            AuditRecordType.path, AuditRecordType.cwd, AuditRecordType.execve, AuditRecordType.proctitle,
-            AuditRecordType.sockaddr, AuditRecordType.endOfEvent,
-        ]
-        self.primary = syscall ?? records.first(where: { !auxiliary.contains($0.type) }) ?? records[0]
+        func isAuxiliary(_ type: UInt16) -> Bool {
+            switch type {
+            case AuditRecordType.path, AuditRecordType.cwd, AuditRecordType.execve, AuditRecordType.proctitle,
+                AuditRecordType.sockaddr, AuditRecordType.endOfEvent:
+                true
+            default: false
+            }
+        }
+        self.primary = syscall ?? records.first(where: { !isAuxiliary($0.type) }) ?? records[0]
     }
 
     mutating func event() -> Event {
@@ -32,12 +36,12 @@ struct AuditEventMapper {
             uid: id("uid"),
             fields: .audit(auditFields()))
         guard let syscall = syscallRecord,
-            let architecture = UInt32(syscall.value("arch") ?? "", radix: 16),
-            let number = syscall.value("syscall").flatMap({ Int32($0) }),
+            let architecture = syscall.hexadecimal("arch").flatMap({ UInt32(exactly: $0) }),
+            let number = syscall.integer("syscall").flatMap({ Int32(exactly: $0) }),
             let known = AuditSyscall.lookup(architecture: architecture, number: number)
         else { return base }
         var event = base
-        let result = Int32(truncatingIfNeeded: syscall.value("exit").flatMap { Int64($0) } ?? 0)
+        let result = Int32(truncatingIfNeeded: syscall.integer("exit") ?? 0)
         switch known.mapping {
         case .exec:
             event.kind = .processExec
@@ -101,7 +105,7 @@ struct AuditEventMapper {
         return AuditFields(
             recordType: primary.type,
             serial: primary.serial,
-            syscall: syscallRecord.flatMap { $0.value("syscall").flatMap { Int32($0) } } ?? -1,
+            syscall: syscallRecord.flatMap { $0.integer("syscall").flatMap { Int32(exactly: $0) } } ?? -1,
             success: success,
             loginUID: id("auid"),
             session: id("ses"),
@@ -225,21 +229,29 @@ struct AuditEventMapper {
     // MARK: - Values
 
     private func decimal(_ key: String) -> Int64? {
-        (syscallRecord?.value(key) ?? primary.value(key)).flatMap { Int64($0) }
+        if let syscall = syscallRecord, let value = syscall.withValue(key, { AuditNumber.decimal($0) }) {
+            return value
+        }
+        return primary.integer(key)
     }
 
     /// A uid-like field; `unset`, absent and -1 are ``Event/unknownUID``.
     private func id(_ key: String) -> UInt32 {
-        guard let text = syscallRecord?.value(key) ?? primary.value(key) else { return Event.unknownUID }
-        if let value = UInt32(text) { return value }
-        if let value = Int64(text) { return UInt32(truncatingIfNeeded: value) }
-        return Event.unknownUID
+        let found =
+            syscallRecord?.withValue(key, { AuditNumber.decimal($0) })
+            ?? primary.withValue(key) {
+                AuditNumber.decimal($0)
+            }
+        guard let value = found ?? nil else { return Event.unknownUID }  // absent, `unset` or not a number
+        return UInt32(truncatingIfNeeded: value)
     }
 
     /// A SYSCALL argument `a<n>` (hex without 0x).
     private func argument(_ index: Int) -> UInt64? {
-        syscallRecord?.value("a\(index)").flatMap { UInt64($0, radix: 16) }
+        index >= 0 && index < Self.argumentKeys.count ? syscallRecord?.hexadecimal(Self.argumentKeys[index]) : nil
     }
+
+    private static let argumentKeys = ["a0", "a1", "a2", "a3"]
 
     /// The address of the SOCKADDR record when it is AF_INET or AF_INET6.
     private func socketAddress() -> SocketAddress? {

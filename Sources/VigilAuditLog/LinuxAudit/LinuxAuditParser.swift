@@ -82,6 +82,9 @@ public struct LinuxAuditParser {
 
     private var open: [OpenEvent] = []
     private var sequence = 0
+    /// Field keys and record type names seen, so each is made into a `String` once.
+    private var keys = AuditTokenCache()
+    private var types = AuditTokenCache()
 
     /// Creates a parser interning into `symbols`.
     public init(symbols: SymbolTable, configuration: Configuration = Configuration()) {
@@ -111,12 +114,45 @@ public struct LinuxAuditParser {
 
     /// Parses one line (without or with its newline) and appends any completed events to `batch`.
     public mutating func parse(line: Substring, into batch: inout EventBatch) {
+        var line = line
+        line.withUTF8 { parse(validUTF8: UnsafeRawBufferPointer($0), into: &batch) }
+    }
+
+    /// Parses raw bytes of one line; invalid UTF-8 is counted and skipped.
+    public mutating func parse(line bytes: UnsafeRawBufferPointer, into batch: inout EventBatch) {
+        // The kernel hex-encodes anything unusual, so lines are nearly always ASCII: check that eight bytes
+        // at a time and validate only lines that are not.
+        if !Self.isASCII(bytes), String(validating: bytes, as: UTF8.self) == nil {
+            statistics.lines += 1
+            statistics.skipped[.invalidUTF8, default: 0] += 1
+            return
+        }
+        parse(validUTF8: bytes, into: &batch)
+    }
+
+    private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        var bits: UInt64 = 0
+        while index + 8 <= bytes.count {
+            bits |= bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < bytes.count {
+            bits |= UInt64(bytes[index])
+            index += 1
+        }
+        return bits & 0x8080_8080_8080_8080 == 0
+    }
+
+    private mutating func parse(validUTF8 bytes: UnsafeRawBufferPointer, into batch: inout EventBatch) {
         statistics.lines += 1
-        if line.utf8.count > configuration.maximumLineLength {
+        if bytes.count > configuration.maximumLineLength {
             statistics.skipped[.lineTooLong, default: 0] += 1
             return
         }
-        switch AuditRecordParser.parse(line, badHexFields: &statistics.badHexFields) {
+        switch AuditRecordParser.parse(
+            validUTF8: bytes, badHexFields: &statistics.badHexFields, keys: &keys, types: &types)
+        {
         case .blank:
             return
         case .skipped(let reason):
@@ -125,16 +161,6 @@ public struct LinuxAuditParser {
             statistics.records += 1
             add(record, into: &batch)
         }
-    }
-
-    /// Parses raw bytes of one line; invalid UTF-8 is counted and skipped.
-    public mutating func parse(line bytes: UnsafeRawBufferPointer, into batch: inout EventBatch) {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            statistics.lines += 1
-            statistics.skipped[.invalidUTF8, default: 0] += 1
-            return
-        }
-        parse(line: Substring(text), into: &batch)
     }
 
     /// Emits every open event: at the end of the input, or when a followed file has gone quiet.

@@ -1,4 +1,3 @@
-
 /// A profile store that keeps profiles in memory (the agent's `--store memory`): nothing survives the
 /// process, so every start learns anew.
 ///

@@ -1,1 +1,0 @@
-// VigilCloudEventsPush: an HTTP push endpoint for cloud records (in progress).
