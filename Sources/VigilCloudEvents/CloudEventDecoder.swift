@@ -14,6 +14,8 @@ import VigilCore
 public struct CloudEventDecoder {
     private enum Source {
         case values([JSONValue], next: Int)
+        /// The records of a validated `{"Records": [...]}` document, by byte range.
+        case ranges([Range<Int>], next: Int)
         case lines(next: Int)
         case finished
     }
@@ -21,6 +23,8 @@ public struct CloudEventDecoder {
     private let bytes: [UInt8]
     private var source: Source
     private let mapper: CloudRecordMapper
+    /// Maps plain CloudTrail records straight from their bytes; nil when every record goes through the tree.
+    private var fastMapper: CloudTrailFastMapper?
     private let limits: CloudEventLimits
     private let path: String
     private let compressed: Bool
@@ -40,12 +44,17 @@ public struct CloudEventDecoder {
     ///   - symbols: The table strings are interned into.
     ///   - path: Names the input in errors and skip messages.
     ///   - limits: Size bounds.
+    ///   - fastPath: Whether CloudTrail records are read straight from their bytes (the default), building a
+    ///     JSON tree only for records that need one. `false` builds the tree of every record; both give the
+    ///     same events and skips, and `false` exists to check that.
     /// - Throws: ``CloudEventError`` when gzip data is truncated, corrupt or too large. A file that is not JSON
     ///   is not an error: its records are counted as skipped.
     public init(
-        bytes: [UInt8], symbols: SymbolTable, path: String = "", limits: CloudEventLimits = CloudEventLimits()
+        bytes: [UInt8], symbols: SymbolTable, path: String = "", limits: CloudEventLimits = CloudEventLimits(),
+        fastPath: Bool = true
     ) throws(CloudEventError) {
         self.mapper = CloudRecordMapper(symbols: symbols)
+        self.fastMapper = fastPath ? CloudTrailFastMapper(symbols: symbols) : nil
         self.limits = limits
         self.path = path
         self.compressed = Gzip.isGzip(bytes)
@@ -58,6 +67,11 @@ public struct CloudEventDecoder {
             skipped.record(
                 CloudRecordError(code: .emptyInput, message: "the input holds no data"),
                 at: path.isEmpty ? "input" : path)
+            return
+        }
+        if fastPath, let split = data.withUnsafeBytes({ CloudTrailRecordSplitter.recordRanges($0) }) {
+            source = .ranges(split.ranges, next: 0)
+            container = split.isArray ? .array : .recordsObject
             return
         }
         let parsed = data.withUnsafeBytes { buffer in
@@ -107,7 +121,27 @@ public struct CloudEventDecoder {
     public mutating func fill(_ batch: inout EventBatch, upTo maximumCount: Int = 1024) -> Bool {
         var added = 0
         while added < maximumCount {
-            guard let value = nextValue() else { return false }
+            guard let item = nextItem() else { return false }
+            let value: JSONValue
+            switch item {
+            case .value(let parsed):
+                value = parsed
+            case .range(let range):
+                if var fast = fastMapper {
+                    // Move the mapper out while it works so that its cache is not copied on write.
+                    fastMapper = nil
+                    let event = bytes.withUnsafeBytes { fast.event($0, range: range) }
+                    fastMapper = fast
+                    if let event {
+                        batch.append(event)
+                        added += 1
+                        eventCount += 1
+                        continue
+                    }
+                }
+                guard let parsed = parseRange(range) else { continue }
+                value = parsed
+            }
             do {
                 batch.append(try mapper.event(from: value))
                 added += 1
@@ -160,8 +194,41 @@ public struct CloudEventDecoder {
         return path.isEmpty ? "\(unit) \(position)" : "\(path) \(unit) \(position)"
     }
 
+    /// A record: a value, or the range of bytes of a validated one.
+    private enum Item {
+        case value(JSONValue)
+        case range(Range<Int>)
+    }
+
     /// The next raw value; unparseable lines are counted and passed over.
     private mutating func nextValue() -> JSONValue? {
+        while let item = nextItem() {
+            switch item {
+            case .value(let value): return value
+            case .range(let range):
+                if let value = parseRange(range) { return value }
+            }
+        }
+        return nil
+    }
+
+    /// The tree of the validated value at `range` (nil, counted, should it not parse after all).
+    private mutating func parseRange(_ range: Range<Int>) -> JSONValue? {
+        let parsed = bytes.withUnsafeBytes { buffer in
+            Result { () throws(JSONParseError) -> JSONValue in
+                try JSONParser.parse(UnsafeRawBufferPointer(rebasing: buffer[range]))
+            }
+        }
+        switch parsed {
+        case .success(let value): return value
+        case .failure(let error):
+            skipped.record(CloudRecordError(code: .invalidJSON, message: error.description), at: location)
+            return nil
+        }
+    }
+
+    /// The next record; unparseable lines are counted and passed over.
+    private mutating func nextItem() -> Item? {
         while true {
             switch source {
             case .finished:
@@ -176,25 +243,34 @@ public struct CloudEventDecoder {
                 position = next + 1
                 let value = list[next]
                 source = .values(list, next: next + 1)
-                return value
+                return .value(value)
+            case .ranges(let list, let next):
+                guard next < list.count else {
+                    source = .finished
+                    return nil
+                }
+                position = next + 1
+                source = .ranges(list, next: next + 1)
+                return .range(list[next])
             case .lines(let start):
                 guard start < bytes.count else {
                     source = .finished
                     return nil
                 }
                 position += 1
-                let (value, next) = parseLine(from: start)
+                let (item, next) = parseLine(from: start)
                 source = .lines(next: next)
-                if let value { return value }
+                if let item { return item }
             }
         }
     }
 
     /// Parses the line starting at `start`; returns its value (nil for a blank or skipped line) and where the
     /// next line starts.
-    private mutating func parseLine(from start: Int) -> (JSONValue?, Int) {
+    private mutating func parseLine(from start: Int) -> (Item?, Int) {
         let limits = self.limits
-        let outcome = bytes.withUnsafeBytes { buffer -> (Result<JSONValue?, CloudRecordError>, Int) in
+        let fast = fastMapper != nil
+        let outcome = bytes.withUnsafeBytes { buffer -> (Result<Item?, CloudRecordError>, Int) in
             let base = buffer.baseAddress!
             let remaining = buffer.count - start
             let newline = memchr(base + start, 0x0A, remaining)
@@ -211,9 +287,12 @@ public struct CloudEventDecoder {
                     message: "the line has \(upper - lower) bytes, more than the limit of \(limits.maximumLineLength)")
                 return (.failure(error), next)
             }
+            if fast, CloudTrailRecordSplitter.isValue(buffer, lower..<upper) {
+                return (.success(.range(lower..<upper)), next)
+            }
             do throws(JSONParseError) {
                 let value = try JSONParser.parse(UnsafeRawBufferPointer(rebasing: buffer[lower..<upper]))
-                return (.success(value), next)
+                return (.success(.value(value)), next)
             } catch {
                 return (.failure(CloudRecordError(code: .invalidJSON, message: error.description)), next)
             }

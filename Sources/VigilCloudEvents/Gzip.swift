@@ -9,6 +9,19 @@ public enum Gzip {
         return iterator.next() == 0x1f && iterator.next() == 0x8b
     }
 
+    /// Where to start the output: the size the gzip trailer gives (ISIZE, the size modulo 2^32 of the last
+    /// member, exact for the usual single-member file) when it is plausible, else about eight times the input.
+    static func initialSize(of bytes: [UInt8]) -> Int {
+        let guess = max(4096, bytes.count * 8)
+        guard bytes.count >= 18 else { return guess }
+        let n = bytes.count
+        let trailer = Int(bytes[n - 4]) | Int(bytes[n - 3]) << 8 | Int(bytes[n - 2]) << 16 | Int(bytes[n - 1]) << 24
+        // Deflate expands at most about 1000 times; a smaller or wilder value is padding or another member.
+        guard trailer >= bytes.count / 2, trailer <= bytes.count * 1032 else { return guess }
+        // A little room so that the stream ends before the output is full (no growth to detect the end).
+        return max(4096, trailer + 64)
+    }
+
     /// Decompresses a gzip stream (several concatenated members are read as one, as `gunzip` does).
     ///
     /// - Parameters:
@@ -28,7 +41,7 @@ public enum Gzip {
         }
         defer { inflateEnd(&stream) }
         // Compressed JSON typically shrinks 8 to 15 times; start near that and grow by doubling.
-        var output = [UInt8](repeating: 0, count: min(maximumSize, max(4096, bytes.count * 8)))
+        var output = [UInt8](repeating: 0, count: min(maximumSize, initialSize(of: bytes)))
         var produced = 0
         var consumed = 0
         while true {

@@ -47,11 +47,21 @@ public struct KubernetesAuditParser {
     public let maximumLineLength: Int
     /// What has been counted so far.
     public private(set) var statistics = Statistics()
+    /// Maps plain event lines straight from their bytes; nil when every line goes through the tree.
+    private var fastMapper: KubernetesFastMapper?
 
     /// Creates a parser.
-    public init(symbols: SymbolTable, maximumLineLength: Int = 16 << 20) {
+    ///
+    /// - Parameters:
+    ///   - symbols: The table strings are interned into.
+    ///   - maximumLineLength: Lines longer than this are skipped.
+    ///   - fastPath: Whether plain event lines are read straight from their bytes (the default), building a
+    ///     JSON tree only for lines that need one. `false` builds the tree of every line; both give the same
+    ///     events and statistics, and `false` exists to check that.
+    public init(symbols: SymbolTable, maximumLineLength: Int = 16 << 20, fastPath: Bool = true) {
         self.symbols = symbols
         self.maximumLineLength = maximumLineLength
+        self.fastMapper = fastPath ? KubernetesFastMapper(symbols: symbols) : nil
     }
 
     /// Whether `bytes` (the start of a file) look like a Kubernetes audit log: JSON whose first object
@@ -85,6 +95,24 @@ public struct KubernetesAuditParser {
         if bytes.count > maximumLineLength {
             statistics.skipped[.lineTooLong, default: 0] += 1
             return
+        }
+        if var fast = fastMapper {
+            let scanner = JSONByteScanner(bytes, maximumDepth: 128)
+            let start = scanner.skipSpace(0)
+            if start < scanner.end, scanner.base[start] == UInt8(ascii: "{") {
+                let end = scanner.validValue(at: start, depth: 0)
+                if end >= 0, scanner.skipSpace(end) == scanner.end {
+                    // Move the mapper out while it works so that its cache is not copied on write.
+                    fastMapper = nil
+                    let event = fast.event(bytes, range: start..<end, maximumDepth: 128)
+                    fastMapper = fast
+                    if let event {
+                        batch.append(event)
+                        statistics.events += 1
+                        return
+                    }
+                }
+            }
         }
         let value: JSONValue
         do {

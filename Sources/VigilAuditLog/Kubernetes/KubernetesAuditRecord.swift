@@ -129,7 +129,7 @@ public struct KubernetesAuditRecord: Sendable, Equatable {
         if let request = object["requestObject"], request.object != nil { readRequestObject(request) }
     }
 
-    private mutating func readRequestObject(_ request: JSONValue) {
+    mutating func readRequestObject(_ request: JSONValue) {
         objectKind = request["kind"]?.string ?? ""
         if name.isEmpty { name = request["metadata"]?["name"]?.string ?? "" }
         // A Pod has its spec at spec; Deployments, DaemonSets, StatefulSets, ReplicaSets and Jobs at
