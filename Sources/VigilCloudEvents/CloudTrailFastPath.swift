@@ -53,12 +53,6 @@ struct CloudTrailFastMapper {
     }
 
     /// Stores `value` in `slot`; false for a duplicate member.
-    @inline(__always)
-    private static func put(_ slot: inout Slot, _ value: Slot) -> Bool {
-        guard slot.kind == .absent else { return false }
-        slot = value
-        return true
-    }
 
     /// Reads the members of the record object at `index`; nil when the record needs the tree path.
     private static func readRecord(_ s: JSONByteScanner, at index: Int, unwrapping: Bool) -> Record? {
@@ -72,24 +66,24 @@ struct CloudTrailFastMapper {
             let (a, b) = (member.keyStart, member.keyEnd)
             let ok: Bool
             switch b - a {
-            case 3 where s.matches(a, b, "log"): ok = put(&record.log, value)
+            case 3 where s.matches(a, b, "log"): ok = record.log.fill(with: value)
             case 6 where s.matches(a, b, "detail"): return nil
-            case 8 where s.matches(a, b, "readOnly"): ok = put(&record.readOnly, value)
-            case 9 where s.matches(a, b, "eventTime"): ok = put(&record.eventTime, value)
-            case 9 where s.matches(a, b, "eventName"): ok = put(&record.eventName, value)
-            case 9 where s.matches(a, b, "awsRegion"): ok = put(&record.awsRegion, value)
-            case 9 where s.matches(a, b, "userAgent"): ok = put(&record.userAgent, value)
-            case 9 where s.matches(a, b, "errorCode"): ok = put(&record.errorCode, value)
-            case 9 where s.matches(a, b, "resources"): ok = put(&record.resources, value)
-            case 11 where s.matches(a, b, "eventSource"): ok = put(&record.eventSource, value)
+            case 8 where s.matches(a, b, "readOnly"): ok = record.readOnly.fill(with: value)
+            case 9 where s.matches(a, b, "eventTime"): ok = record.eventTime.fill(with: value)
+            case 9 where s.matches(a, b, "eventName"): ok = record.eventName.fill(with: value)
+            case 9 where s.matches(a, b, "awsRegion"): ok = record.awsRegion.fill(with: value)
+            case 9 where s.matches(a, b, "userAgent"): ok = record.userAgent.fill(with: value)
+            case 9 where s.matches(a, b, "errorCode"): ok = record.errorCode.fill(with: value)
+            case 9 where s.matches(a, b, "resources"): ok = record.resources.fill(with: value)
+            case 11 where s.matches(a, b, "eventSource"): ok = record.eventSource.fill(with: value)
             case 11 where s.matches(a, b, "detail-type"): return nil
-            case 12 where s.matches(a, b, "eventVersion"): ok = put(&record.eventVersion, value)
-            case 12 where s.matches(a, b, "userIdentity"): ok = put(&record.userIdentity, value)
-            case 13 where s.matches(a, b, "operationName"): ok = put(&record.operationName, value)
-            case 15 where s.matches(a, b, "sourceIPAddress"): ok = put(&record.sourceIPAddress, value)
-            case 17 where s.matches(a, b, "requestParameters"): ok = put(&record.requestParameters, value)
-            case 18 where s.matches(a, b, "recipientAccountId"): ok = put(&record.recipientAccountId, value)
-            case 19 where s.matches(a, b, "additionalEventData"): ok = put(&record.additionalEventData, value)
+            case 12 where s.matches(a, b, "eventVersion"): ok = record.eventVersion.fill(with: value)
+            case 12 where s.matches(a, b, "userIdentity"): ok = record.userIdentity.fill(with: value)
+            case 13 where s.matches(a, b, "operationName"): ok = record.operationName.fill(with: value)
+            case 15 where s.matches(a, b, "sourceIPAddress"): ok = record.sourceIPAddress.fill(with: value)
+            case 17 where s.matches(a, b, "requestParameters"): ok = record.requestParameters.fill(with: value)
+            case 18 where s.matches(a, b, "recipientAccountId"): ok = record.recipientAccountId.fill(with: value)
+            case 19 where s.matches(a, b, "additionalEventData"): ok = record.additionalEventData.fill(with: value)
             default: ok = true
             }
             guard ok else { return nil }
@@ -112,35 +106,18 @@ struct CloudTrailFastMapper {
             let (a, b) = (member.keyStart, member.keyEnd)
             let ok: Bool
             switch b - a {
-            case 3 where s.matches(a, b, "arn"): ok = put(&identity.arn, value)
-            case 4 where s.matches(a, b, "type"): ok = put(&identity.type, value)
-            case 9 where s.matches(a, b, "accountId"): ok = put(&identity.accountId, value)
-            case 9 where s.matches(a, b, "invokedBy"): ok = put(&identity.invokedBy, value)
-            case 11 where s.matches(a, b, "principalId"): ok = put(&identity.principalId, value)
-            case 11 where s.matches(a, b, "accessKeyId"): ok = put(&identity.accessKeyId, value)
-            case 14 where s.matches(a, b, "sessionContext"): ok = put(&identity.sessionContext, value)
+            case 3 where s.matches(a, b, "arn"): ok = identity.arn.fill(with: value)
+            case 4 where s.matches(a, b, "type"): ok = identity.type.fill(with: value)
+            case 9 where s.matches(a, b, "accountId"): ok = identity.accountId.fill(with: value)
+            case 9 where s.matches(a, b, "invokedBy"): ok = identity.invokedBy.fill(with: value)
+            case 11 where s.matches(a, b, "principalId"): ok = identity.principalId.fill(with: value)
+            case 11 where s.matches(a, b, "accessKeyId"): ok = identity.accessKeyId.fill(with: value)
+            case 14 where s.matches(a, b, "sessionContext"): ok = identity.sessionContext.fill(with: value)
             default: ok = true
             }
             guard ok else { return nil }
         }
         return identity
-    }
-
-    /// The members named `keys` of the object at `index` (absent slots for the others); nil on a duplicate or
-    /// an escaped key.
-    private static func members(_ s: JSONByteScanner, at index: Int, _ keys: [StaticString]) -> [Slot]? {
-        var slots = [Slot](repeating: Slot(), count: keys.count)
-        var cursor = index + 1
-        while let member = s.nextMember(&cursor) {
-            guard !member.escaped else { return nil }
-            let value = s.slot(at: member.value)
-            cursor = value.after
-            for (position, key) in keys.enumerated() where s.matches(member.keyStart, member.keyEnd, key) {
-                guard put(&slots[position], value) else { return nil }
-                break
-            }
-        }
-        return slots
     }
 
     private static let attributeKeys: [StaticString] = ["attributes"]
@@ -232,17 +209,20 @@ struct CloudTrailFastMapper {
             else { return nil }
             identity = read
             if read.sessionContext.kind == .object {
-                guard let context = Self.members(s, at: read.sessionContext.start, Self.attributeKeys),
+                guard let context = s.members(ofObjectAt: read.sessionContext.start, named: Self.attributeKeys),
                     context[0].isObjectOrNone
                 else { return nil }
                 if context[0].kind == .object {
-                    guard let attributes = Self.members(s, at: context[0].start, Self.mfaKeys) else { return nil }
+                    guard let attributes = s.members(ofObjectAt: context[0].start, named: Self.mfaKeys) else {
+                        return nil
+                    }
                     mfa = Self.isTrue(s, attributes[0])
                 }
             }
         }
         if !mfa, record.additionalEventData.kind == .object, Self.equals(s, record.eventName, "ConsoleLogin") {
-            guard let extra = Self.members(s, at: record.additionalEventData.start, Self.mfaUsedKeys) else {
+            guard let extra = s.members(ofObjectAt: record.additionalEventData.start, named: Self.mfaUsedKeys)
+            else {
                 return nil
             }
             if extra[0].kind == .string { mfa = Self.text(s, extra[0]) == "Yes" }
@@ -251,7 +231,8 @@ struct CloudTrailFastMapper {
         // The resource: the first named request parameter, else resources[0].ARN.
         var resource = Slot()
         if record.requestParameters.kind == .object {
-            guard let parameters = Self.members(s, at: record.requestParameters.start, Self.resourceKeys) else {
+            guard let parameters = s.members(ofObjectAt: record.requestParameters.start, named: Self.resourceKeys)
+            else {
                 return nil
             }
             for slot in parameters where slot.kind == .string && slot.end > slot.start {
@@ -262,7 +243,7 @@ struct CloudTrailFastMapper {
         if resource.kind == .absent, record.resources.kind == .array {
             let first = s.skipSpace(record.resources.start + 1)
             if s.base[first] == UInt8(ascii: "{") {
-                guard let arns = Self.members(s, at: first, Self.arnKeys) else { return nil }
+                guard let arns = s.members(ofObjectAt: first, named: Self.arnKeys) else { return nil }
                 let arn = arns[0].kind != .absent ? arns[0] : arns[1]
                 if arn.kind == .string { resource = arn }
             }

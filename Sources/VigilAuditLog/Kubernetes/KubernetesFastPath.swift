@@ -41,29 +41,6 @@ struct KubernetesFastMapper {
         var requestObject = Slot()
     }
 
-    @inline(__always)
-    private static func put(_ slot: inout Slot, _ value: Slot) -> Bool {
-        guard slot.kind == .absent else { return false }
-        slot = value
-        return true
-    }
-
-    /// The members named `keys` of the object at `index`; nil on a duplicate or an escaped key.
-    private static func members(_ s: JSONByteScanner, at index: Int, _ keys: [StaticString]) -> [Slot]? {
-        var slots = [Slot](repeating: Slot(), count: keys.count)
-        var cursor = index + 1
-        while let member = s.nextMember(&cursor) {
-            guard !member.escaped else { return nil }
-            let value = s.slot(at: member.value)
-            cursor = value.after
-            for (position, key) in keys.enumerated() where s.matches(member.keyStart, member.keyEnd, key) {
-                guard put(&slots[position], value) else { return nil }
-                break
-            }
-        }
-        return slots
-    }
-
     private static let usernameKeys: [StaticString] = ["username"]
     private static let metadataKeys: [StaticString] = ["metadata"]
     private static let nameKeys: [StaticString] = ["name"]
@@ -123,25 +100,26 @@ struct KubernetesFastMapper {
             let ok: Bool
             switch b - a {
             case 3 where s.matches(a, b, "log"): return nil
-            case 4 where s.matches(a, b, "kind"): ok = Self.put(&m.kind, value)
-            case 4 where s.matches(a, b, "verb"): ok = Self.put(&m.verb, value)
-            case 4 where s.matches(a, b, "user"): ok = Self.put(&m.user, value)
+            case 4 where s.matches(a, b, "kind"): ok = m.kind.fill(with: value)
+            case 4 where s.matches(a, b, "verb"): ok = m.verb.fill(with: value)
+            case 4 where s.matches(a, b, "user"): ok = m.user.fill(with: value)
             case 7 where s.matches(a, b, "rule_id"): return nil
-            case 8 where s.matches(a, b, "metadata"): ok = Self.put(&m.metadata, value)
-            case 9 where s.matches(a, b, "objectRef"): ok = Self.put(&m.objectRef, value)
-            case 9 where s.matches(a, b, "sourceIPs"): ok = Self.put(&m.sourceIPs, value)
-            case 9 where s.matches(a, b, "userAgent"): ok = Self.put(&m.userAgent, value)
+            case 8 where s.matches(a, b, "metadata"): ok = m.metadata.fill(with: value)
+            case 9 where s.matches(a, b, "objectRef"): ok = m.objectRef.fill(with: value)
+            case 9 where s.matches(a, b, "sourceIPs"): ok = m.sourceIPs.fill(with: value)
+            case 9 where s.matches(a, b, "userAgent"): ok = m.userAgent.fill(with: value)
             case 9 where s.matches(a, b, "test_name"): return nil
-            case 9 where s.matches(a, b, "timestamp"): ok = Self.put(&m.timestamp, value)
-            case 10 where s.matches(a, b, "apiVersion"): ok = Self.put(&m.apiVersion, value)
+            case 9 where s.matches(a, b, "timestamp"): ok = m.timestamp.fill(with: value)
+            case 10 where s.matches(a, b, "apiVersion"): ok = m.apiVersion.fill(with: value)
             case 10 where s.matches(a, b, "properties"): return nil
-            case 10 where s.matches(a, b, "requestURI"): ok = Self.put(&m.requestURI, value)
+            case 10 where s.matches(a, b, "requestURI"): ok = m.requestURI.fill(with: value)
             case 12 where s.matches(a, b, "protoPayload"): return nil
-            case 13 where s.matches(a, b, "requestObject"): ok = Self.put(&m.requestObject, value)
-            case 14 where s.matches(a, b, "stageTimestamp"): ok = Self.put(&m.stageTimestamp, value)
-            case 14 where s.matches(a, b, "responseStatus"): ok = Self.put(&m.responseStatus, value)
-            case 16 where s.matches(a, b, "impersonatedUser"): ok = Self.put(&m.impersonatedUser, value)
-            case 24 where s.matches(a, b, "requestReceivedTimestamp"): ok = Self.put(&m.requestReceivedTimestamp, value)
+            case 13 where s.matches(a, b, "requestObject"): ok = m.requestObject.fill(with: value)
+            case 14 where s.matches(a, b, "stageTimestamp"): ok = m.stageTimestamp.fill(with: value)
+            case 14 where s.matches(a, b, "responseStatus"): ok = m.responseStatus.fill(with: value)
+            case 16 where s.matches(a, b, "impersonatedUser"): ok = m.impersonatedUser.fill(with: value)
+            case 24 where s.matches(a, b, "requestReceivedTimestamp"):
+                ok = m.requestReceivedTimestamp.fill(with: value)
             default: ok = true
             }
             guard ok else { return nil }
@@ -168,7 +146,7 @@ struct KubernetesFastMapper {
             break
         }
         if stamp.kind != .string, m.metadata.kind == .object {
-            guard let found = Self.members(s, at: m.metadata.start, Self.creationKeys) else { return nil }
+            guard let found = s.members(ofObjectAt: m.metadata.start, named: Self.creationKeys) else { return nil }
             stamp = found[0]
         }
         var time: Int64 = 0
@@ -182,23 +160,27 @@ struct KubernetesFastMapper {
 
         var username = Slot()
         if m.user.kind == .object {
-            guard let found = Self.members(s, at: m.user.start, Self.usernameKeys) else { return nil }
+            guard let found = s.members(ofObjectAt: m.user.start, named: Self.usernameKeys) else { return nil }
             username = found[0]
         }
         var flags: KubernetesFields.Flags = []
         if m.impersonatedUser.kind == .object {
             // Its username is not part of the event, but a duplicate would be for the tree to judge.
-            guard Self.members(s, at: m.impersonatedUser.start, Self.usernameKeys) != nil else { return nil }
+            guard s.members(ofObjectAt: m.impersonatedUser.start, named: Self.usernameKeys) != nil else {
+                return nil
+            }
             flags.insert(.impersonated)
         }
         var ref = [Slot](repeating: Slot(), count: 4)
         if m.objectRef.kind == .object {
-            guard let found = Self.members(s, at: m.objectRef.start, Self.refKeys) else { return nil }
+            guard let found = s.members(ofObjectAt: m.objectRef.start, named: Self.refKeys) else { return nil }
             ref = found
         }
         var responseCode: UInt16 = 0
         if m.responseStatus.kind == .object {
-            guard let found = Self.members(s, at: m.responseStatus.start, Self.codeKeys) else { return nil }
+            guard let found = s.members(ofObjectAt: m.responseStatus.start, named: Self.codeKeys) else {
+                return nil
+            }
             let code = found[0]
             if code.kind == .number {
                 // Plain digits only; any other number form is for the tree to convert.
@@ -248,9 +230,13 @@ struct KubernetesFastMapper {
         if request.kind == .object, !Self.mayHoldPodSpec(s.bytes(request.start, request.end)) {
             // Without containers the request object only gives the name when objectRef has none.
             if !(nameSlot.kind == .string && nameSlot.end > nameSlot.start) {
-                guard let found = Self.members(s, at: request.start, Self.metadataKeys) else { return nil }
+                guard let found = s.members(ofObjectAt: request.start, named: Self.metadataKeys) else {
+                    return nil
+                }
                 if found[0].kind == .object {
-                    guard let names = Self.members(s, at: found[0].start, Self.nameKeys) else { return nil }
+                    guard let names = s.members(ofObjectAt: found[0].start, named: Self.nameKeys) else {
+                        return nil
+                    }
                     nameSlot = names[0]
                 } else {
                     nameSlot = Slot()

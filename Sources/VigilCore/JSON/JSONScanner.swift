@@ -289,6 +289,15 @@ public struct JSONByteScanner {
         /// Where the value ends in the text (after a string's closing quote).
         @inlinable
         public var after: Int { kind == .string ? end + 1 : end }
+
+        /// Takes `value` if this slot is still absent; false when it was already filled (a duplicate member,
+        /// which callers hand to the full parser).
+        @inlinable
+        public mutating func fill(with value: Slot) -> Bool {
+            guard kind == .absent else { return false }
+            self = value
+            return true
+        }
     }
 
     /// The end of the validated string whose opening quote is at `index`.
@@ -388,6 +397,25 @@ public struct JSONByteScanner {
     public func matches(_ start: Int, _ end: Int, _ text: StaticString) -> Bool {
         let count = text.utf8CodeUnitCount
         return end - start == count && memcmp(base + start, text.utf8Start, count) == 0
+    }
+
+    /// The members named `keys` of the already-validated object at `index`, in the order of `keys` (absent
+    /// slots for keys the object lacks); nil on a duplicate or an escaped key, which callers hand to the full
+    /// parser rather than guess.
+    @inlinable
+    public func members(ofObjectAt index: Int, named keys: [StaticString]) -> [Slot]? {
+        var slots = [Slot](repeating: Slot(), count: keys.count)
+        var cursor = index + 1
+        while let member = nextMember(&cursor) {
+            guard !member.escaped else { return nil }
+            let value = slot(at: member.value)
+            cursor = value.after
+            for (position, key) in keys.enumerated() where matches(member.keyStart, member.keyEnd, key) {
+                guard slots[position].fill(with: value) else { return nil }
+                break
+            }
+        }
+        return slots
     }
 
     /// Whether every byte of `start..<end` is ASCII.
