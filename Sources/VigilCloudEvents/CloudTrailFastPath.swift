@@ -52,42 +52,34 @@ struct CloudTrailFastMapper {
         var operationName = Slot()
     }
 
-    /// Stores `value` in `slot`; false for a duplicate member.
-
     /// Reads the members of the record object at `index`; nil when the record needs the tree path.
     private static func readRecord(_ s: JSONByteScanner, at index: Int, unwrapping: Bool) -> Record? {
         guard s.base[index] == UInt8(ascii: "{") else { return nil }
         var record = Record()
-        var cursor = index + 1
-        while let member = s.nextMember(&cursor) {
-            guard !member.escaped else { return nil }
-            let value = s.slot(at: member.value)
-            cursor = value.after
-            let (a, b) = (member.keyStart, member.keyEnd)
-            let ok: Bool
+        let complete = s.forEachMember(ofObjectAt: index) { a, b, value in
             switch b - a {
-            case 3 where s.matches(a, b, "log"): ok = record.log.fill(with: value)
-            case 6 where s.matches(a, b, "detail"): return nil
-            case 8 where s.matches(a, b, "readOnly"): ok = record.readOnly.fill(with: value)
-            case 9 where s.matches(a, b, "eventTime"): ok = record.eventTime.fill(with: value)
-            case 9 where s.matches(a, b, "eventName"): ok = record.eventName.fill(with: value)
-            case 9 where s.matches(a, b, "awsRegion"): ok = record.awsRegion.fill(with: value)
-            case 9 where s.matches(a, b, "userAgent"): ok = record.userAgent.fill(with: value)
-            case 9 where s.matches(a, b, "errorCode"): ok = record.errorCode.fill(with: value)
-            case 9 where s.matches(a, b, "resources"): ok = record.resources.fill(with: value)
-            case 11 where s.matches(a, b, "eventSource"): ok = record.eventSource.fill(with: value)
-            case 11 where s.matches(a, b, "detail-type"): return nil
-            case 12 where s.matches(a, b, "eventVersion"): ok = record.eventVersion.fill(with: value)
-            case 12 where s.matches(a, b, "userIdentity"): ok = record.userIdentity.fill(with: value)
-            case 13 where s.matches(a, b, "operationName"): ok = record.operationName.fill(with: value)
-            case 15 where s.matches(a, b, "sourceIPAddress"): ok = record.sourceIPAddress.fill(with: value)
-            case 17 where s.matches(a, b, "requestParameters"): ok = record.requestParameters.fill(with: value)
-            case 18 where s.matches(a, b, "recipientAccountId"): ok = record.recipientAccountId.fill(with: value)
-            case 19 where s.matches(a, b, "additionalEventData"): ok = record.additionalEventData.fill(with: value)
-            default: ok = true
+            case 3 where s.matches(a, b, "log"): return record.log.fill(with: value)
+            case 6 where s.matches(a, b, "detail"): return false
+            case 8 where s.matches(a, b, "readOnly"): return record.readOnly.fill(with: value)
+            case 9 where s.matches(a, b, "eventTime"): return record.eventTime.fill(with: value)
+            case 9 where s.matches(a, b, "eventName"): return record.eventName.fill(with: value)
+            case 9 where s.matches(a, b, "awsRegion"): return record.awsRegion.fill(with: value)
+            case 9 where s.matches(a, b, "userAgent"): return record.userAgent.fill(with: value)
+            case 9 where s.matches(a, b, "errorCode"): return record.errorCode.fill(with: value)
+            case 9 where s.matches(a, b, "resources"): return record.resources.fill(with: value)
+            case 11 where s.matches(a, b, "eventSource"): return record.eventSource.fill(with: value)
+            case 11 where s.matches(a, b, "detail-type"): return false
+            case 12 where s.matches(a, b, "eventVersion"): return record.eventVersion.fill(with: value)
+            case 12 where s.matches(a, b, "userIdentity"): return record.userIdentity.fill(with: value)
+            case 13 where s.matches(a, b, "operationName"): return record.operationName.fill(with: value)
+            case 15 where s.matches(a, b, "sourceIPAddress"): return record.sourceIPAddress.fill(with: value)
+            case 17 where s.matches(a, b, "requestParameters"): return record.requestParameters.fill(with: value)
+            case 18 where s.matches(a, b, "recipientAccountId"): return record.recipientAccountId.fill(with: value)
+            case 19 where s.matches(a, b, "additionalEventData"): return record.additionalEventData.fill(with: value)
+            default: return true
             }
-            guard ok else { return nil }
         }
+        guard complete else { return nil }
         // A Panther test case (`{rule_id, test_name, log}`) wraps the record in `log`.
         if record.log.kind == .object, record.eventName.kind == .absent, record.operationName.kind == .absent {
             guard unwrapping else { return nil }
@@ -98,25 +90,19 @@ struct CloudTrailFastMapper {
 
     private static func readIdentity(_ s: JSONByteScanner, at index: Int) -> Identity? {
         var identity = Identity()
-        var cursor = index + 1
-        while let member = s.nextMember(&cursor) {
-            guard !member.escaped else { return nil }
-            let value = s.slot(at: member.value)
-            cursor = value.after
-            let (a, b) = (member.keyStart, member.keyEnd)
-            let ok: Bool
+        let complete = s.forEachMember(ofObjectAt: index) { a, b, value in
             switch b - a {
-            case 3 where s.matches(a, b, "arn"): ok = identity.arn.fill(with: value)
-            case 4 where s.matches(a, b, "type"): ok = identity.type.fill(with: value)
-            case 9 where s.matches(a, b, "accountId"): ok = identity.accountId.fill(with: value)
-            case 9 where s.matches(a, b, "invokedBy"): ok = identity.invokedBy.fill(with: value)
-            case 11 where s.matches(a, b, "principalId"): ok = identity.principalId.fill(with: value)
-            case 11 where s.matches(a, b, "accessKeyId"): ok = identity.accessKeyId.fill(with: value)
-            case 14 where s.matches(a, b, "sessionContext"): ok = identity.sessionContext.fill(with: value)
-            default: ok = true
+            case 3 where s.matches(a, b, "arn"): return identity.arn.fill(with: value)
+            case 4 where s.matches(a, b, "type"): return identity.type.fill(with: value)
+            case 9 where s.matches(a, b, "accountId"): return identity.accountId.fill(with: value)
+            case 9 where s.matches(a, b, "invokedBy"): return identity.invokedBy.fill(with: value)
+            case 11 where s.matches(a, b, "principalId"): return identity.principalId.fill(with: value)
+            case 11 where s.matches(a, b, "accessKeyId"): return identity.accessKeyId.fill(with: value)
+            case 14 where s.matches(a, b, "sessionContext"): return identity.sessionContext.fill(with: value)
+            default: return true
             }
-            guard ok else { return nil }
         }
+        guard complete else { return nil }
         return identity
     }
 

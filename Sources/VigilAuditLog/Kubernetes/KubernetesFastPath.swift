@@ -91,39 +91,33 @@ struct KubernetesFastMapper {
         let s = JSONByteScanner(buffer)
         guard s.base[range.lowerBound] == UInt8(ascii: "{") else { return nil }
         var m = Members()
-        var cursor = range.lowerBound + 1
-        while let member = s.nextMember(&cursor) {
-            guard !member.escaped else { return nil }
-            let value = s.slot(at: member.value)
-            cursor = value.after
-            let (a, b) = (member.keyStart, member.keyEnd)
-            let ok: Bool
+        let complete = s.forEachMember(ofObjectAt: range.lowerBound) { a, b, value in
             switch b - a {
-            case 3 where s.matches(a, b, "log"): return nil
-            case 4 where s.matches(a, b, "kind"): ok = m.kind.fill(with: value)
-            case 4 where s.matches(a, b, "verb"): ok = m.verb.fill(with: value)
-            case 4 where s.matches(a, b, "user"): ok = m.user.fill(with: value)
-            case 7 where s.matches(a, b, "rule_id"): return nil
-            case 8 where s.matches(a, b, "metadata"): ok = m.metadata.fill(with: value)
-            case 9 where s.matches(a, b, "objectRef"): ok = m.objectRef.fill(with: value)
-            case 9 where s.matches(a, b, "sourceIPs"): ok = m.sourceIPs.fill(with: value)
-            case 9 where s.matches(a, b, "userAgent"): ok = m.userAgent.fill(with: value)
-            case 9 where s.matches(a, b, "test_name"): return nil
-            case 9 where s.matches(a, b, "timestamp"): ok = m.timestamp.fill(with: value)
-            case 10 where s.matches(a, b, "apiVersion"): ok = m.apiVersion.fill(with: value)
-            case 10 where s.matches(a, b, "properties"): return nil
-            case 10 where s.matches(a, b, "requestURI"): ok = m.requestURI.fill(with: value)
-            case 12 where s.matches(a, b, "protoPayload"): return nil
-            case 13 where s.matches(a, b, "requestObject"): ok = m.requestObject.fill(with: value)
-            case 14 where s.matches(a, b, "stageTimestamp"): ok = m.stageTimestamp.fill(with: value)
-            case 14 where s.matches(a, b, "responseStatus"): ok = m.responseStatus.fill(with: value)
-            case 16 where s.matches(a, b, "impersonatedUser"): ok = m.impersonatedUser.fill(with: value)
+            case 3 where s.matches(a, b, "log"): return false
+            case 4 where s.matches(a, b, "kind"): return m.kind.fill(with: value)
+            case 4 where s.matches(a, b, "verb"): return m.verb.fill(with: value)
+            case 4 where s.matches(a, b, "user"): return m.user.fill(with: value)
+            case 7 where s.matches(a, b, "rule_id"): return false
+            case 8 where s.matches(a, b, "metadata"): return m.metadata.fill(with: value)
+            case 9 where s.matches(a, b, "objectRef"): return m.objectRef.fill(with: value)
+            case 9 where s.matches(a, b, "sourceIPs"): return m.sourceIPs.fill(with: value)
+            case 9 where s.matches(a, b, "userAgent"): return m.userAgent.fill(with: value)
+            case 9 where s.matches(a, b, "test_name"): return false
+            case 9 where s.matches(a, b, "timestamp"): return m.timestamp.fill(with: value)
+            case 10 where s.matches(a, b, "apiVersion"): return m.apiVersion.fill(with: value)
+            case 10 where s.matches(a, b, "properties"): return false
+            case 10 where s.matches(a, b, "requestURI"): return m.requestURI.fill(with: value)
+            case 12 where s.matches(a, b, "protoPayload"): return false
+            case 13 where s.matches(a, b, "requestObject"): return m.requestObject.fill(with: value)
+            case 14 where s.matches(a, b, "stageTimestamp"): return m.stageTimestamp.fill(with: value)
+            case 14 where s.matches(a, b, "responseStatus"): return m.responseStatus.fill(with: value)
+            case 16 where s.matches(a, b, "impersonatedUser"): return m.impersonatedUser.fill(with: value)
             case 24 where s.matches(a, b, "requestReceivedTimestamp"):
-                ok = m.requestReceivedTimestamp.fill(with: value)
-            default: ok = true
+                return m.requestReceivedTimestamp.fill(with: value)
+            default: return true
             }
-            guard ok else { return nil }
         }
+        guard complete else { return nil }
         // Only a plain `Event`: kind absent (or not a string) or exactly `Event`, an audit.k8s.io apiVersion.
         if m.kind.kind == .string {
             guard !m.kind.escaped, s.matches(m.kind.start, m.kind.end, "Event") else { return nil }

@@ -405,17 +405,32 @@ public struct JSONByteScanner {
     @inlinable
     public func members(ofObjectAt index: Int, named keys: [StaticString]) -> [Slot]? {
         var slots = [Slot](repeating: Slot(), count: keys.count)
+        let complete = forEachMember(ofObjectAt: index) { keyStart, keyEnd, value in
+            for (position, key) in keys.enumerated() where matches(keyStart, keyEnd, key) {
+                return slots[position].fill(with: value)
+            }
+            return true
+        }
+        return complete ? slots : nil
+    }
+
+    /// Calls `body` with the key range and the value of each member of the already-validated object at
+    /// `index`, in order. Returns false, having stopped, on an escaped key (its bytes are not its text) or
+    /// when `body` returns false; true once every member was seen.
+    @inlinable
+    public func forEachMember(
+        ofObjectAt index: Int, _ body: (_ keyStart: Int, _ keyEnd: Int, _ value: Slot) -> Bool
+    )
+        -> Bool
+    {
         var cursor = index + 1
         while let member = nextMember(&cursor) {
-            guard !member.escaped else { return nil }
+            guard !member.escaped else { return false }
             let value = slot(at: member.value)
             cursor = value.after
-            for (position, key) in keys.enumerated() where matches(member.keyStart, member.keyEnd, key) {
-                guard slots[position].fill(with: value) else { return nil }
-                break
-            }
+            guard body(member.keyStart, member.keyEnd, value) else { return false }
         }
-        return slots
+        return true
     }
 
     /// Whether every byte of `start..<end` is ASCII.
