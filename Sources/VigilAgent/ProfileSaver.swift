@@ -35,7 +35,7 @@ public struct ProfileSaver: Service {
             }
         }
         // Shutting down: the engine has drained (it shuts down first), so the book can be read directly.
-        await save(book.storedProfiles(at: Replay.now(), onlyChanged: true))
+        await save(book.storedProfiles(at: WallClock.now(), onlyChanged: true))
     }
 
     private func save(_ profiles: [StoredProfile]) async {

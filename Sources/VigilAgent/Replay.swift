@@ -52,12 +52,6 @@ public struct Replay: Sendable {
         public var incidents: UInt64
     }
 
-    static func now() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
-    }
-
     /// Runs the replay to the end.
     public func run(logger: Logger = Logger(label: "vigil.replay")) async throws -> Summary {
         let learnInputs = try learnFiles.map { ($0, try InputFormat.detect(path: $0)) }
@@ -91,7 +85,7 @@ public struct Replay: Sendable {
         // Profiles are completed when the learn phase ends; only completed profiles raise deviations.
         if !learnFiles.isEmpty {
             book.completeAll()
-            try await profileStore.save(book.storedProfiles(at: Self.now(), onlyChanged: true))
+            try await profileStore.save(book.storedProfiles(at: WallClock.now(), onlyChanged: true))
         }
 
         let detect = ReplayPhase(name: "detect", inputs: detectInputs, logger: logger)
@@ -101,7 +95,7 @@ public struct Replay: Sendable {
             detectors: book.detectorFactory, outputs: [output], logger: logger)
         try await progress.watch(engine, phase: "detect")
         // Workloads first seen while detecting started learning; keep what they learned.
-        try await profileStore.save(book.storedProfiles(at: Self.now(), onlyChanged: true))
+        try await profileStore.save(book.storedProfiles(at: WallClock.now(), onlyChanged: true))
         let statistics = engine.statistics
         return Summary(
             learnedEvents: learnedEvents, detectedEvents: statistics.eventsReceived,

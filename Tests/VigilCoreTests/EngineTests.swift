@@ -197,6 +197,19 @@ struct EngineTests {
         #expect(output.findings.count == 1000)
     }
 
+    @Test("a full process table forgets processes, and the engine counts them")
+    func processTableBound() async throws {
+        let symbols = SymbolTable()
+        var builder = EventBuilder(symbols: symbols)
+        let events = (1...100).map { builder.exec(pid: Int32($0), executable: "/bin/true") }
+        let engine = Engine(
+            configuration: EngineConfiguration(shards: 1, processTableCapacity: 16), symbols: symbols,
+            sensors: [InMemorySensor(events: events)], detectors: { _ in KindDetector(kind: .bpf) })
+        try await engine.run()
+        #expect(engine.statistics.processesForgotten > 0)
+        #expect(engine.statistics.processesForgotten <= 100)
+    }
+
     @Test("an engine runs once")
     func runsOnce() async throws {
         let engine = Engine(symbols: SymbolTable(), sensors: [], detectors: { _ in KindDetector(kind: .bpf) })

@@ -108,6 +108,7 @@ public final class Engine: Service {
             findings: counters.findings.load(ordering: .relaxed),
             incidents: counters.incidents.load(ordering: .relaxed),
             actions: counters.actions.load(ordering: .relaxed),
+            processesForgotten: counters.processesForgotten.load(ordering: .relaxed),
             outputErrors: counters.outputErrors.load(ordering: .relaxed))
     }
 
@@ -143,9 +144,17 @@ public final class Engine: Service {
         var findings: [Finding] = []
         var dropsSeen: UInt64 = 0
         let findingsCounter = Counter(label: "vigil_findings_total")
+        var forgottenSeen: UInt64 = 0
         var batch = EventBatch(capacity: 0)
         while await queue.take(into: &batch.events) {
             processes.observe(batch)
+            if processes.evicted != forgottenSeen {
+                // A full process table forgets processes: later findings lose their ancestry, so say so.
+                let forgotten = processes.evicted - forgottenSeen
+                forgottenSeen = processes.evicted
+                counters.processesForgotten.wrappingIncrement(by: forgotten, ordering: .relaxed)
+                counters.processesForgottenMetric.increment(by: Int(forgotten))
+            }
             detector.inspect(batch, into: &findings)
             queue.recycle(&batch.events)
             if findings.isEmpty { continue }
@@ -194,7 +203,7 @@ public final class Engine: Service {
     private func deliver(_ incidents: [Incident]) async {
         if incidents.isEmpty { return }
         counters.incidents.wrappingIncrement(by: UInt64(incidents.count), ordering: .relaxed)
-        Counter(label: "vigil_incidents_total").increment(by: incidents.count)
+        counters.incidentsMetric.increment(by: incidents.count)
         for incident in incidents { await deliver(.incident(incident)) }
     }
 
@@ -243,6 +252,9 @@ public final class Engine: Service {
     }
 
     private final class Counters: Sendable {
+        let incidentsMetric = Counter(label: "vigil_incidents_total")
+        let processesForgottenMetric = Counter(label: "vigil_processes_forgotten_total")
+        let processesForgotten = ManagedAtomic<UInt64>(0)
         let findings = ManagedAtomic<UInt64>(0)
         let incidents = ManagedAtomic<UInt64>(0)
         let actions = ManagedAtomic<UInt64>(0)

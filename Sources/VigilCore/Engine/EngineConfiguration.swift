@@ -77,6 +77,9 @@ public struct EngineStatistics: Sendable, Equatable {
     public var incidents: UInt64
     /// Response actions recorded.
     public var actions: UInt64
+    /// Processes the shards' process tables forgot because they were full: findings about their
+    /// descendants show a shorter ancestry.
+    public var processesForgotten: UInt64
     /// Alert writes that failed.
     public var outputErrors: UInt64
 
