@@ -19,6 +19,9 @@ let package = Package(
         .library(name: "VigilCloudEvents", targets: ["VigilCloudEvents"]),
         .library(name: "VigilCloudEventsPush", targets: ["VigilCloudEventsPush"]),
         .library(name: "VigilAuditLog", targets: ["VigilAuditLog"]),
+        .library(name: "VigilK8sAuditWebhook", targets: ["VigilK8sAuditWebhook"]),
+        .library(name: "VigilLinux", targets: ["VigilLinux"]),
+        .library(name: "VigilEBPF", targets: ["VigilEBPF"]),
         .library(name: "VigilTestKit", targets: ["VigilTestKit"]),
         .library(name: "VigilAgent", targets: ["VigilAgent"]),
         .executable(name: "vigil-agent", targets: ["vigil-agent"]),
@@ -35,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The event core: event model, symbols, batches, protocols, engine. No syscalls, no I/O.
@@ -107,6 +111,61 @@ let package = Package(
             name: "VigilAuditLog",
             dependencies: ["VigilCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
+        ),
+        // The Kubernetes API server's audit webhook backend (EventList JSON over HTTPS), in its own target so
+        // hosts that only read audit files do not pull in an HTTP server or TLS.
+        .target(
+            name: "VigilK8sAuditWebhook",
+            dependencies: [
+                "VigilCore", "VigilAuditLog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // libbpf 1.1, from Debian's libbpf-dev.
+        .systemLibrary(
+            name: "CLibBPF",
+            pkgConfig: "libbpf",
+            providers: [.apt(["libbpf-dev"])]
+        ),
+        // Linux plumbing shared by sensors and responders: libbpf, procfs, cgroups and container identity,
+        // capabilities, the kernel filesystems BPF needs.
+        .target(
+            name: "VigilLinux",
+            dependencies: ["VigilCore", "CLibBPF", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        // Turns the BPF object the BPFCompiler plugin builds into Swift source (base64), so the sensor carries
+        // its programs without a file next to the binary.
+        .executableTarget(
+            name: "vigil-bpf-embed",
+            path: "Plugins/BPFEmbedTool",
+            swiftSettings: strictSettings
+        ),
+        // Compiles the sensor's BPF C sources with the Swift toolchain's clang (`clang -target bpf`) during
+        // `swift build`: the C sources are the only truth, no compiled object is committed.
+        .plugin(
+            name: "BPFCompiler",
+            capability: .buildTool(),
+            dependencies: ["vigil-bpf-embed"]
+        ),
+        // The eBPF sensor: tracepoint and raw-tracepoint programs, ring buffer, process cache, containers.
+        .target(
+            name: "VigilEBPF",
+            dependencies: [
+                "VigilCore", "VigilLinux", "CLibBPF",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            exclude: ["BPF"],
+            swiftSettings: strictSettings,
+            plugins: ["BPFCompiler"]
         ),
         // In-memory sensor, store, responder and output, and event builders for tests and examples.
         .target(
@@ -219,6 +278,24 @@ let package = Package(
         .testTarget(
             name: "VigilAuditLogTests",
             dependencies: ["VigilAuditLog", "VigilCore", "VigilTestKit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilK8sAuditWebhookTests",
+            dependencies: [
+                "VigilK8sAuditWebhook", "VigilAuditLog", "VigilCore", "VigilTestKit",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilLinuxTests",
+            dependencies: ["VigilLinux", "VigilCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilEBPFTests",
+            dependencies: ["VigilEBPF", "VigilLinux", "VigilCore", "VigilTestKit"],
             swiftSettings: strictSettings
         ),
         .testTarget(

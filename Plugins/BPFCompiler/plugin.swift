@@ -1,0 +1,37 @@
+import Foundation
+import PackagePlugin
+
+/// Compiles every `*.bpf.c` file in the target's `BPF` folder with the Swift toolchain's own clang
+/// (`clang -target bpf`) and turns each object into a Swift source file the target compiles in, so the BPF C
+/// sources are the only truth and no compiled object is ever committed.
+@main
+struct BPFCompiler: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: any Target) async throws -> [Command] {
+        let clang = try context.tool(named: "clang").url
+        let embed = try context.tool(named: "vigil-bpf-embed").url
+        let sourceFolder = target.directoryURL.appending(path: "BPF")
+        let files = try FileManager.default.contentsOfDirectory(atPath: sourceFolder.path())
+        // Headers are inputs too: a change to a shared layout must rebuild every program.
+        let headers = files.filter { $0.hasSuffix(".h") }.map { sourceFolder.appending(path: $0) }
+        let output = context.pluginWorkDirectoryURL
+        return files.filter { $0.hasSuffix(".bpf.c") }.sorted().map { file in
+            let name = String(file.dropLast(".bpf.c".count))
+            let source = sourceFolder.appending(path: file)
+            let object = output.appending(path: "\(name).bpf.o")
+            let swift = output.appending(path: "BPFObject+\(name).swift")
+            // One command compiles and embeds, so the object file is not an output SwiftPM would copy into a
+            // resource bundle.
+            return .buildCommand(
+                displayName: "Compiling BPF program \(file)",
+                executable: embed,
+                arguments: [
+                    object.path(), swift.path(), name, "--",
+                    clang.path(), "-target", "bpf", "-O2", "-g", "-Wall", "-Werror", "-D__TARGET_ARCH_x86",
+                    "-I", sourceFolder.path(), "-idirafter", "/usr/include", "-c", source.path(), "-o", object.path(),
+                ],
+                inputFiles: [source] + headers,
+                outputFiles: [swift]
+            )
+        }
+    }
+}

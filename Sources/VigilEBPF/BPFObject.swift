@@ -1,0 +1,12 @@
+import Foundation
+
+/// The sensor's compiled BPF programs, built from `BPF/*.bpf.c` by the BPFCompiler plugin during `swift build`.
+enum BPFObject {
+    /// The bytes of the compiled `vigil.bpf.c`.
+    static var vigil: [UInt8] {
+        guard let data = Data(base64Encoded: vigilBase64) else {
+            preconditionFailure("the build embedded a BPF object that is not valid base64")
+        }
+        return [UInt8](data)
+    }
+}

@@ -1,0 +1,1 @@
+// Placeholder until the K8s audit webhook lands.

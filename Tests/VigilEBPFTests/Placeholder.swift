@@ -1,0 +1,1 @@
+// Placeholder until the eBPF sensor tests land.
