@@ -155,11 +155,16 @@ let package = Package(
             capability: .buildTool(),
             dependencies: ["vigil-bpf-embed"]
         ),
+        // The layout of the records the BPF programs write, shared by the BPF C sources and the Swift decoder.
+        .target(
+            name: "CVigilEBPF",
+            path: "Sources/CVigilEBPF"
+        ),
         // The eBPF sensor: tracepoint and raw-tracepoint programs, ring buffer, process cache, containers.
         .target(
             name: "VigilEBPF",
             dependencies: [
-                "VigilCore", "VigilLinux", "CLibBPF",
+                "VigilCore", "VigilLinux", "CLibBPF", "CVigilEBPF",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -184,6 +189,8 @@ let package = Package(
                 "VigilAuditLog",
                 "VigilCloudEvents",
                 "VigilCloudEventsPush",
+                "VigilK8sAuditWebhook",
+                "VigilEBPF",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -195,6 +202,8 @@ let package = Package(
             dependencies: [
                 "VigilAgent",
                 "VigilCloudEventsPush",
+                "VigilK8sAuditWebhook",
+                "VigilEBPF",
                 "VigilCore",
                 "VigilSeccomp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

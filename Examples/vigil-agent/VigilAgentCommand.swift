@@ -4,6 +4,8 @@ import Logging
 import VigilAgent
 import VigilCloudEventsPush
 import VigilCore
+import VigilEBPF
+import VigilK8sAuditWebhook
 import VigilSeccomp
 
 /// `vigil-agent`: Vigil's node agent.
@@ -13,7 +15,7 @@ struct VigilAgentCommand: AsyncParsableCommand {
         commandName: "vigil-agent",
         abstract:
             "Vigil's node agent: behavioral detection and response across cloud, cluster, workload and application.",
-        subcommands: [ReplayCommand.self, RunCommand.self, ProfilesCommand.self])
+        subcommands: [ReplayCommand.self, RunCommand.self, RecordCommand.self, ProfilesCommand.self])
 }
 
 /// Logs to standard error at `level`.
@@ -89,15 +91,31 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 }
 
+/// The eBPF sensor's options, shared by `run` and `record`.
+struct EBPFOptions: ParsableArguments {
+    @Flag(inversion: .prefixedNo, help: "Watch processes, files, network and syscalls with the eBPF sensor (root).")
+    var ebpf = true
+
+    @Option(name: .long, help: "The eBPF ring buffer's size in MiB (a power of two).")
+    var ringBufferMiB: Int = 16
+
+    var configuration: EBPFSensorConfiguration? {
+        ebpf ? EBPFSensorConfiguration(ringBufferBytes: max(1, ringBufferMiB) << 20) : nil
+    }
+}
+
 /// `vigil-agent run`: live detection on this host.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Start the live sensors and the engine on this host.",
         discussion: """
-            Each new workload or principal learns its profile for --learn-for, then deviations are reported. \
-            Profiles are saved to the store periodically and on shutdown (SIGTERM or SIGINT).
+            The eBPF sensor is on unless --no-ebpf is given. Each new workload or principal learns its profile \
+            for --learn-for, then deviations are reported. Profiles are saved to the store periodically and on \
+            shutdown (SIGTERM or SIGINT).
             """)
+
+    @OptionGroup var ebpfOptions: EBPFOptions
 
     @Option(
         name: .long, help: "Follow a Linux audit log (auditd), or `netlink` to read the kernel's audit stream (root).")
@@ -105,6 +123,21 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Follow a Kubernetes API audit log.")
     var k8sAudit: String?
+
+    @Option(name: .long, help: "Receive the Kubernetes API server's audit webhook over HTTPS on HOST:PORT.")
+    var k8sAuditWebhook: String?
+
+    @Option(name: .long, help: "The webhook's TLS certificate chain (PEM).")
+    var k8sAuditWebhookCert: String?
+
+    @Option(name: .long, help: "The webhook's TLS private key (PEM).")
+    var k8sAuditWebhookKey: String?
+
+    @Option(name: .long, help: "The bearer token the API server sends (or set VIGIL_K8S_AUDIT_WEBHOOK_TOKEN).")
+    var k8sAuditWebhookToken: String?
+
+    @Option(name: .long, help: "Require API server client certificates signed by this CA (PEM).")
+    var k8sAuditWebhookClientCA: String?
 
     @Option(name: .long, help: "Follow a CloudTrail delivery directory (AWSLogs/<account>/CloudTrail/...).")
     var cloudtrail: String?
@@ -132,42 +165,20 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging(logLevel)
         let location = try storeOption.location()
-        if linuxAudit == nil && k8sAudit == nil && cloudtrail == nil && cloudPush == nil {
-            // No live sensor to start: say so plainly rather than start an engine that watches nothing.
-            let store: any ProfileStore
-            do {
-                store = try location.open()
-            } catch {
-                throw ValidationError("cannot open the store \(location): \(error)")
-            }
-            let profiles = try await store.keys().count
-            let message = """
-                vigil-agent: opened the store \(location) (\(profiles) profiles).
-                vigil-agent: no live sensor is configured. This build follows audit logs and cloud trails
-                live (--linux-audit FILE, --k8s-audit FILE, --cloudtrail DIR, --cloud-push HOST:PORT);
-                the eBPF sensor has not landed yet.
-                To analyse recorded events: vigil-agent replay --learn NORMAL --detect SUSPECT
-
-                """
-            FileHandle.standardError.write(Data(message.utf8))
-            return
-        }
         guard let learnFor = parseDuration(learnFor) else {
             throw ValidationError("--learn-for takes a number and a unit: 30s, 10m, 2h, 1d")
         }
         var push: CloudPushConfiguration?
         if let cloudPush {
-            guard let colon = cloudPush.lastIndex(of: ":"), let port = Int(cloudPush[cloudPush.index(after: colon)...])
-            else {
-                throw ValidationError("--cloud-push takes HOST:PORT, for example 127.0.0.1:9880")
-            }
+            let (host, port) = try hostAndPort(cloudPush, option: "--cloud-push")
             let token = cloudPushToken ?? ProcessInfo.processInfo.environment["VIGIL_CLOUD_PUSH_TOKEN"]
             guard let token, !token.isEmpty else {
                 throw ValidationError("--cloud-push needs a token: --cloud-push-token TOKEN or VIGIL_CLOUD_PUSH_TOKEN")
             }
-            push = CloudPushConfiguration(host: String(cloudPush[..<colon]), port: port, bearerToken: token)
+            push = CloudPushConfiguration(host: host, port: port, bearerToken: token)
         }
         let run = LiveRun(
+            ebpf: ebpfOptions.configuration, kubernetesAuditWebhook: try webhookConfiguration(),
             linuxAuditLog: linuxAudit, kubernetesAuditLog: k8sAudit, cloudTrailDirectory: cloudtrail,
             cloudPush: push, learnFor: learnFor, store: location,
             alertsPath: alerts, format: format)
@@ -177,6 +188,76 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
     }
+
+    private func webhookConfiguration() throws -> KubernetesAuditWebhookConfiguration? {
+        guard let k8sAuditWebhook else { return nil }
+        let (host, port) = try hostAndPort(k8sAuditWebhook, option: "--k8s-audit-webhook")
+        guard let certificate = k8sAuditWebhookCert, let key = k8sAuditWebhookKey else {
+            throw ValidationError(
+                "--k8s-audit-webhook needs --k8s-audit-webhook-cert PEM and --k8s-audit-webhook-key PEM")
+        }
+        var authentication: [KubernetesAuditWebhookConfiguration.Authentication] = []
+        let token = k8sAuditWebhookToken ?? ProcessInfo.processInfo.environment["VIGIL_K8S_AUDIT_WEBHOOK_TOKEN"]
+        if let token, !token.isEmpty { authentication.append(.bearerToken(token)) }
+        if let k8sAuditWebhookClientCA {
+            authentication.append(.clientCertificate(trustRoots: k8sAuditWebhookClientCA))
+        }
+        guard !authentication.isEmpty else {
+            throw ValidationError(
+                "--k8s-audit-webhook needs --k8s-audit-webhook-token (or VIGIL_K8S_AUDIT_WEBHOOK_TOKEN) "
+                    + "or --k8s-audit-webhook-client-ca")
+        }
+        return KubernetesAuditWebhookConfiguration(
+            host: host, port: port, certificateChainPath: certificate, privateKeyPath: key,
+            authentication: authentication)
+    }
+}
+
+/// `vigil-agent record`: write live events to a file that `replay` reads.
+struct RecordCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Record live events from the eBPF sensor as Vigil JSON Lines (what `replay` reads).")
+
+    @Option(name: .long, help: "The file to write.")
+    var out: String
+
+    @Option(name: .long, help: "How long to record: 30s, 10m, 2h (default: until SIGINT or SIGTERM).")
+    var duration: String?
+
+    @Option(name: .long, help: "The eBPF ring buffer's size in MiB (a power of two).")
+    var ringBufferMiB: Int = 16
+
+    @Option(name: .long, help: "Log level on standard error.")
+    var logLevel: Logger.Level = .notice
+
+    func run() async throws {
+        bootstrapLogging(logLevel)
+        var length: Duration?
+        if let duration {
+            guard let parsed = parseDuration(duration) else {
+                throw ValidationError("--duration takes a number and a unit: 30s, 10m, 2h")
+            }
+            length = parsed
+        }
+        let sensor = EBPFSensor(configuration: EBPFSensorConfiguration(ringBufferBytes: max(1, ringBufferMiB) << 20))
+        let recording = LiveRecording(sensors: [sensor], outputPath: out, duration: length)
+        do {
+            try await recording.run(logger: Logger(label: "vigil.record"))
+        } catch let error as AgentError {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// Splits `HOST:PORT` (the host may be an IPv6 address).
+func hostAndPort(_ text: String, option: String) throws -> (String, Int) {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+        (0...65535).contains(port)
+    else {
+        throw ValidationError("\(option) takes HOST:PORT, for example 127.0.0.1:9880")
+    }
+    return (String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
 }
 
 /// Parses `500ms`, `30s`, `10m`, `2h`, `1d`.

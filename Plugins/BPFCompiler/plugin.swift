@@ -11,8 +11,15 @@ struct BPFCompiler: BuildToolPlugin {
         let embed = try context.tool(named: "vigil-bpf-embed").url
         let sourceFolder = target.directoryURL.appending(path: "BPF")
         let files = try FileManager.default.contentsOfDirectory(atPath: sourceFolder.path())
+        // The record layout shared with Swift lives in the C target CVigilEBPF.
+        guard let layoutTarget = context.package.targets.first(where: { $0.name == "CVigilEBPF" }) else {
+            throw BPFCompilerError(message: "the package has no CVigilEBPF target with the record layout header")
+        }
+        let layoutFolder = layoutTarget.directoryURL.appending(path: "include")
+        let layoutHeaders = try FileManager.default.contentsOfDirectory(atPath: layoutFolder.path())
+            .filter { $0.hasSuffix(".h") }.map { layoutFolder.appending(path: $0) }
         // Headers are inputs too: a change to a shared layout must rebuild every program.
-        let headers = files.filter { $0.hasSuffix(".h") }.map { sourceFolder.appending(path: $0) }
+        let headers = files.filter { $0.hasSuffix(".h") }.map { sourceFolder.appending(path: $0) } + layoutHeaders
         let output = context.pluginWorkDirectoryURL
         return files.filter { $0.hasSuffix(".bpf.c") }.sorted().map { file in
             let name = String(file.dropLast(".bpf.c".count))
@@ -27,11 +34,18 @@ struct BPFCompiler: BuildToolPlugin {
                 arguments: [
                     object.path(), swift.path(), name, "--",
                     clang.path(), "-target", "bpf", "-O2", "-g", "-Wall", "-Werror", "-D__TARGET_ARCH_x86",
-                    "-I", sourceFolder.path(), "-idirafter", "/usr/include", "-c", source.path(), "-o", object.path(),
+                    "-I", sourceFolder.path(), "-I", layoutFolder.path(), "-idirafter", "/usr/include", "-c",
+                    source.path(), "-o", object.path(),
                 ],
                 inputFiles: [source] + headers,
                 outputFiles: [swift]
             )
         }
     }
+}
+
+/// Why the plugin could not plan the BPF build.
+struct BPFCompilerError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { "BPFCompiler: \(message)" }
 }

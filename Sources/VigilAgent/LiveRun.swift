@@ -5,11 +5,17 @@ import VigilAuditLog
 import VigilCloudEvents
 import VigilCloudEventsPush
 import VigilCore
+import VigilEBPF
+import VigilK8sAuditWebhook
 import VigilProfiles
 
 /// What `vigil-agent run` does: start the configured live sensors with the engine, learn profiles for a
 /// while, then detect, saving profiles as it goes, until SIGTERM or SIGINT.
 public struct LiveRun: Sendable {
+    /// The eBPF sensor's settings, or nil to run without it.
+    public var ebpf: EBPFSensorConfiguration?
+    /// The Kubernetes audit webhook receiver's settings, or nil.
+    public var kubernetesAuditWebhook: KubernetesAuditWebhookConfiguration?
     /// A Linux audit log to follow.
     public var linuxAuditLog: String?
     /// A Kubernetes audit log to follow.
@@ -36,12 +42,15 @@ public struct LiveRun: Sendable {
 
     /// Creates a run.
     public init(
+        ebpf: EBPFSensorConfiguration? = nil, kubernetesAuditWebhook: KubernetesAuditWebhookConfiguration? = nil,
         linuxAuditLog: String? = nil, kubernetesAuditLog: String? = nil, cloudTrailDirectory: String? = nil,
         cloudTrailCheckpoint: String = ".vigil/cloudtrail.checkpoint", cloudPush: CloudPushConfiguration? = nil,
         learnFor: Duration = .seconds(24 * 3600),
         store: StoreLocation = .standard, alertsPath: String? = nil, format: AlertFormat = .json,
         saveInterval: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250)
     ) {
+        self.ebpf = ebpf
+        self.kubernetesAuditWebhook = kubernetesAuditWebhook
         self.linuxAuditLog = linuxAuditLog
         self.kubernetesAuditLog = kubernetesAuditLog
         self.cloudTrailDirectory = cloudTrailDirectory
@@ -58,6 +67,14 @@ public struct LiveRun: Sendable {
     /// The live sensors these options ask for.
     func sensors() throws -> [any Sensor] {
         var sensors: [any Sensor] = []
+        if let ebpf { sensors.append(EBPFSensor(configuration: ebpf)) }
+        if let kubernetesAuditWebhook {
+            do {
+                sensors.append(try KubernetesAuditWebhookSensor(configuration: kubernetesAuditWebhook))
+            } catch {
+                throw AgentError("cannot set up the Kubernetes audit webhook: \(error)")
+            }
+        }
         if let linuxAuditLog {
             // `netlink` reads the kernel's audit stream directly, as the audit daemon would.
             sensors.append(
@@ -89,8 +106,8 @@ public struct LiveRun: Sendable {
         let sensors = try sensors()
         guard !sensors.isEmpty else {
             throw AgentError(
-                "no live sensor is configured: give --linux-audit FILE, --k8s-audit FILE, --cloudtrail DIR or --cloud-push HOST:PORT "
-                    + "(the eBPF sensor has not landed yet)")
+                "no live sensor is configured: leave the eBPF sensor on, or give --linux-audit FILE, --k8s-audit FILE, "
+                    + "--k8s-audit-webhook HOST:PORT, --cloudtrail DIR or --cloud-push HOST:PORT")
         }
         let configuration = EngineConfiguration()
         let symbols = SymbolTable()

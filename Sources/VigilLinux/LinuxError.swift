@@ -42,7 +42,8 @@ public struct LinuxError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The error for a failed call, reading `errno` now.
     public static func systemCall(_ call: String, errno: Int32 = Glibc.errno, message: String = "") -> LinuxError {
-        LinuxError(code: .systemCallFailed, message: message.isEmpty ? "\(call) failed" : message, errno: errno, call: call)
+        LinuxError(
+            code: .systemCallFailed, message: message.isEmpty ? "\(call) failed" : message, errno: errno, call: call)
     }
 
     /// `code: message (call: strerror, errno N)`, leaving out the parts that are absent.

@@ -34,7 +34,7 @@ struct LiveRunTests {
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("vigil-agent")
         process.arguments = [
-            "run", "--k8s-audit", log.path, "--learn-for", "0s", "--store", store, "--alerts", alerts.path,
+            "run", "--no-ebpf", "--k8s-audit", log.path, "--learn-for", "0s", "--store", store, "--alerts", alerts.path,
             "--log-level", "warning",
         ]
         let errors = directory.appendingPathComponent("stderr")
@@ -75,13 +75,13 @@ struct LiveRunTests {
         #expect(list.stdout.contains("principal alice"), "profiles: \(list.stdout)")
     }
 
-    @Test("run without a sensor says so; an unknown --learn-for is refused")
+    @Test("run with the eBPF sensor turned off and no other sensor says so; an unknown --learn-for is refused")
     func noSensor() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = "sqlite:" + directory.appendingPathComponent("v.sqlite").path
-        let bare = try runAgent(["run", "--store", store])
-        #expect(bare.status == 0)
+        let bare = try runAgent(["run", "--no-ebpf", "--store", store])
+        #expect(bare.status != 0)
         #expect(bare.stderr.contains("no live sensor is configured"))
         let bad = try runAgent(["run", "--k8s-audit", "/dev/null", "--learn-for", "soon", "--store", store])
         #expect(bad.status != 0)
@@ -114,7 +114,8 @@ struct LivePushTests {
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("vigil-agent")
         process.arguments = [
-            "run", "--cloud-push", "127.0.0.1:\(port)", "--cloud-push-token", "s3cret", "--learn-for", "0s",
+            "run", "--no-ebpf", "--cloud-push", "127.0.0.1:\(port)", "--cloud-push-token", "s3cret", "--learn-for",
+            "0s",
             "--store", "sqlite:" + directory.appendingPathComponent("vigil.sqlite").path, "--alerts", alerts.path,
             "--log-level", "warning",
         ]

@@ -152,13 +152,4 @@ struct ReplayCommandTests {
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("cannot open"))
     }
-
-    @Test("run without a sensor says so plainly")
-    func runWithoutSensors() throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try runAgent(["run", "--store", "sqlite:" + directory.appendingPathComponent("v.sqlite").path])
-        #expect(result.stderr.contains("no live sensor is configured"))
-        #expect(result.stderr.contains("(0 profiles)"))
-    }
 }

@@ -9,7 +9,8 @@ import VigilCore
 
 /// Tests against the running kernel's audit subsystem. They need root and `auditctl` (Debian's `auditd`
 /// package); outside CI they are skipped when either is missing, and when CI is "true" they fail saying why.
-/// Serialized: only one audit daemon can be registered at a time.
+/// Serialized: only one audit daemon can be registered at a time. The trait also covers the nested suites, such as
+/// the real auditd test (`AuditdDaemonTests.swift`).
 @Suite("Linux audit from the kernel", .serialized)
 struct KernelAuditTests {
     /// Stops the test with a clear message: a failure in CI, a skip elsewhere.

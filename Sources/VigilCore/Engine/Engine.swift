@@ -31,6 +31,7 @@ public final class Engine: Service {
     private let findingQueue: AsyncBatchQueue<Finding>
     private let started = ManagedAtomic(false)
     private let counters = Counters()
+    private let processes: SharedProcessTable
 
     /// Creates an engine. Nothing runs until ``run()``.
     public init(
@@ -56,6 +57,7 @@ public final class Engine: Service {
         }
         self.shardQueues = queues
         self.findingQueue = AsyncBatchQueue(capacity: configuration.findingQueueCapacity)
+        self.processes = SharedProcessTable(capacity: configuration.processTableCapacity)
         let sensorCounters = sensors.map { SensorCounters(sensorName: $0.name) }
         self.sensorCounters = sensorCounters
         self.sinks = zip(sensors, sensorCounters).map { sensor, counters in
@@ -140,18 +142,14 @@ public final class Engine: Service {
     private func runShard(_ index: Int) async {
         let queue = shardQueues[index]
         var detector = makeDetector(ShardInfo(index: index, count: shardQueues.count, symbols: symbols))
-        var processes = ProcessTable(capacity: configuration.processTableCapacity)
         var findings: [Finding] = []
         var dropsSeen: UInt64 = 0
         let findingsCounter = Counter(label: "vigil_findings_total")
-        var forgottenSeen: UInt64 = 0
         var batch = EventBatch(capacity: 0)
         while await queue.take(into: &batch.events) {
-            processes.observe(batch)
-            if processes.evicted != forgottenSeen {
+            let forgotten = processes.observe(batch)
+            if forgotten > 0 {
                 // A full process table forgets processes: later findings lose their ancestry, so say so.
-                let forgotten = processes.evicted - forgottenSeen
-                forgottenSeen = processes.evicted
                 counters.processesForgotten.wrappingIncrement(by: forgotten, ordering: .relaxed)
                 counters.processesForgottenMetric.increment(by: Int(forgotten))
             }

@@ -12,7 +12,7 @@ public struct EngineConfiguration: Sendable {
     public var shardQueueCapacity: Int
     /// How many findings wait for the correlator before shards wait.
     public var findingQueueCapacity: Int
-    /// How many processes each shard remembers for the ancestry of findings.
+    /// How many processes the engine remembers for the ancestry of findings (one table for all shards).
     public var processTableCapacity: Int
 
     /// Creates a configuration; `shards` defaults to the number of online cores.

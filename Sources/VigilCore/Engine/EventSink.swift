@@ -90,6 +90,16 @@ public final class EventSink: Sendable {
         }
     }
 
+    /// Reports events the sensor's own source lost before they reached it (a full kernel ring buffer): they
+    /// are counted as dropped for `kind`, like the engine's own drops, and the next finding of the shard
+    /// `nextEvent` goes to says that events were lost before it.
+    public func recordLostAtSource(_ count: Int, kind: EventKind, before nextEvent: Event) {
+        guard count > 0 else { return }
+        counters.dropped(kind: kind, count: count)
+        let shard = shards.count == 1 ? 0 : Self.shardIndex(of: nextEvent.shardKey, shardCount: UInt64(shards.count))
+        shards[shard].recordDrops(count)
+    }
+
     /// Moves each event to its shard's buffer, in order, and empties the batch.
     private func split(_ batch: inout EventBatch, into parts: inout [ContiguousArray<Event>]) {
         let shardCount = UInt64(shards.count)
@@ -156,9 +166,19 @@ final class SensorCounters: Sendable {
         receivedCounter.increment(by: count)
     }
 
+    func dropped(kind: EventKind, count: Int) {
+        var perKind = [Int](repeating: 0, count: EventKind.counterSlots)
+        perKind[Int(kind.rawValue)] = count
+        dropped(perKind: perKind)
+    }
+
     func dropped(_ events: some Collection<Event>) {
         var perKind = [Int](repeating: 0, count: EventKind.counterSlots)
         for event in events { perKind[Int(event.kind.rawValue)] += 1 }
+        dropped(perKind: perKind)
+    }
+
+    private func dropped(perKind: [Int]) {
         let sensorName = self.sensorName
         let counters = state.withLock { state -> [(Counter, Int)] in
             var touched: [(Counter, Int)] = []

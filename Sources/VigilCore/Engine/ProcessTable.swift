@@ -1,7 +1,38 @@
-/// A shard's memory of the processes it has seen, for the process and ancestry of findings.
-///
-/// Fed by exec, fork and exit events in arrival order. Shard-confined (no locks). Bounded: when full it
-/// forgets exited processes first, then the oldest half of what is left, and counts what it forgot.
+import Synchronization
+
+/// The engine's memory of the processes it has seen, for the process and ancestry of findings, shared by
+/// all shards: a child's events and its parent's may belong to different workloads, hence to different
+/// shards. Each shard locks it once per batch, never per event.
+final class SharedProcessTable: Sendable {
+    private struct State {
+        var table: ProcessTable
+        var reportedEvictions: UInt64 = 0
+    }
+
+    private let state: Mutex<State>
+
+    init(capacity: Int) {
+        state = Mutex(State(table: ProcessTable(capacity: capacity)))
+    }
+
+    /// Learns from a batch's process events; returns how many processes the table forgot since the last call.
+    func observe(_ events: EventBatch) -> UInt64 {
+        state.withLock { state in
+            state.table.observe(events)
+            let forgotten = state.table.evicted - state.reportedEvictions
+            state.reportedEvictions = state.table.evicted
+            return forgotten
+        }
+    }
+
+    /// The process and its ancestors, as far as known.
+    func describe(_ key: ProcessKey, symbols: SymbolTable) -> (ProcessSummary?, [ProcessSummary]) {
+        state.withLock { $0.table.describe(key, symbols: symbols) }
+    }
+}
+
+/// A memory of processes, fed by exec, fork, snapshot and exit events in arrival order. Bounded: when full
+/// it forgets exited processes first, then the oldest half of what is left, and counts what it forgot.
 struct ProcessTable {
     struct Entry {
         var parent: ProcessKey
@@ -28,7 +59,7 @@ struct ProcessTable {
         for event in events.events {
             guard case .process(let fields) = event.fields else { continue }
             switch event.kind {
-            case .processExec:
+            case .processExec, .processSnapshot:
                 insert(
                     event.process,
                     Entry(

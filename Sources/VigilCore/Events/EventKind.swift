@@ -7,6 +7,9 @@ public enum EventKind: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStr
     case processExit = 2
     /// A process was created (`fork`/`clone`); the event's process is the child.
     case processFork = 3
+    /// A process that was already running when a live sensor started, reported once so that the ancestry of
+    /// later events is complete. It records no activity: profiles and rules ignore it.
+    case processSnapshot = 4
 
     // Files
     /// A file was opened.
@@ -82,7 +85,7 @@ public enum EventKind: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStr
     /// Which ``EventFields`` case carries this kind's fields.
     public var fieldGroup: EventFields.Group {
         switch self {
-        case .processExec, .processExit, .processFork: return .process
+        case .processExec, .processExit, .processFork, .processSnapshot: return .process
         case .fileOpen, .fileWrite, .fileUnlink, .fileRename, .fileLink, .fileSymlink, .fileChmod: return .file
         case .networkConnect, .networkAccept, .networkBind, .networkListen: return .network
         case .dnsQuery: return .dns
@@ -107,6 +110,7 @@ public enum EventKind: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStr
         case .processExec: return "process.exec"
         case .processExit: return "process.exit"
         case .processFork: return "process.fork"
+        case .processSnapshot: return "process.snapshot"
         case .fileOpen: return "file.open"
         case .fileWrite: return "file.write"
         case .fileUnlink: return "file.unlink"

@@ -1,1 +1,0 @@
-// Placeholder until the K8s audit webhook lands.
