@@ -33,6 +33,8 @@ public struct EBPFSensor: Sensor {
         public var seededProcesses: Int = 0
         /// Programs attached.
         public var attachedPrograms: Int = 0
+        /// The kernel ids of the programs loaded (they are unloaded when the sensor stops).
+        public var programIDs: [UInt32] = []
     }
 
     public let name = "ebpf"
@@ -153,7 +155,11 @@ private final class KernelSession: @unchecked Sendable {
         }
         for program in Self.programs { try object.attach(program: program) }
         state.attached.store(true, ordering: .releasing)
-        state.statistics.withLock { $0.attachedPrograms = object.attachedCount }
+        let programIDs = object.programIDs()
+        state.statistics.withLock {
+            $0.attachedPrograms = object.attachedCount
+            $0.programIDs = programIDs
+        }
         logger.info(
             "eBPF sensor attached",
             metadata: [
@@ -169,9 +175,10 @@ private final class KernelSession: @unchecked Sendable {
     /// Reads records until ``stop()``; then detaches, drains what is left, and flushes.
     func readUntilStopped() throws {
         defer {
-            object.detachAll()
-            state.attached.store(false, ordering: .releasing)
+            // Unload now rather than whenever the last reference goes: a stopped sensor leaves nothing behind.
             ring = nil
+            object.close()
+            state.attached.store(false, ordering: .releasing)
         }
         let pollMilliseconds = Int32(
             clamping: configuration.pollInterval.components.seconds * 1000

@@ -93,7 +93,8 @@ struct RecordDecoder {
                 ProcessFields(
                     parent: parent, executable: executable, arguments: argumentList,
                     workingDirectory: workingDirectory, effectiveUID: header.euid, gid: header.gid,
-                    argumentsTruncated: header.flags & UInt16(VIGIL_FLAG_TRUNCATED.rawValue) != 0))
+                    argumentsTruncated: header.flags & UInt16(VIGIL_FLAG_TRUNCATED.rawValue) != 0,
+                    fileName: strings.symbol(3, symbols), mountNamespace: header.mount_namespace))
         case .processFork:
             // The child runs its parent's image until it execs.
             let inherited = processes[parent]

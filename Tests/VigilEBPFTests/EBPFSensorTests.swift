@@ -120,6 +120,8 @@ struct EBPFSensorTests {
             run.symbols.workload(execs[1].workload)
                 == Workload(kind: .container, containerName: String(containerID.prefix(12))))
         #expect(execs[1].uid == 0)
+        #expect(run.text(exec.fileName) == "/usr/bin/python3")
+        #expect(exec.mountNamespace == ownMountNamespace())
 
         // Everything python did is in the container.
         let afterExec = events.filter { $0.time >= execs[1].time }
@@ -207,6 +209,45 @@ struct EBPFSensorTests {
                     == URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path)
         }
         #expect(run.sensor.attachedPrograms == 5)
+        // Shutdown detached and unloaded every program.
+        #expect(run.sensor.programIDs.count == 9)
+        // The kernel frees programs after an RCU grace period: give it a moment.
+        var remaining = BPFObject.loadedProgramIDs().intersection(run.sensor.programIDs)
+        for _ in 0..<100 where !remaining.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            remaining = BPFObject.loadedProgramIDs().intersection(run.sensor.programIDs)
+        }
+        #expect(remaining.isEmpty, "programs left loaded: \(remaining.sorted())")
+    }
+
+    @Test("a process in a kubepods-like cgroup belongs to its pod's container")
+    func processInPodCgroup() async throws {
+        guard kernelTestsAllowed() else { return }
+        let filesystem = try CgroupFilesystem.locateV2()
+        let podUID = UUID().uuidString.lowercased()
+        let containerID = (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: 1...UInt64.max)) }.joined()
+        let slice = "kubepods-burstable-pod\(podUID.replacingOccurrences(of: "-", with: "_")).slice"
+        let base = "/vigil-test-\(UInt32.random(in: 0...UInt32.max))"
+        let paths = [
+            base, base + "/kubepods.slice", base + "/kubepods.slice/kubepods-burstable.slice",
+            base + "/kubepods.slice/kubepods-burstable.slice/" + slice,
+            base + "/kubepods.slice/kubepods-burstable.slice/" + slice + "/cri-containerd-\(containerID).scope",
+        ]
+        var groups: [Cgroup] = []
+        defer { for group in groups.reversed() { try? group.remove() } }
+        for path in paths { groups.append(try Cgroup.create(path, in: filesystem)) }
+        let group = try #require(groups.last)
+        var child: Child?
+        let run = try await withSensor {
+            child = try runChild("/bin/sh", ["-c", "echo $$ > \(group.absolutePath)/cgroup.procs && exec /bin/true"])
+        }
+        let process = try #require(child)
+        let exec = try #require(run.events(ofPID: process.pid).last { $0.kind == .processExec })
+        #expect(run.text(exec.container) == containerID)
+        let workload = run.symbols.workload(exec.workload)
+        #expect(workload.kind == .kubernetes)
+        #expect(workload.ownerName == podUID)
+        #expect(workload.containerName == String(containerID.prefix(12)))
     }
 }
 
@@ -343,7 +384,7 @@ extension EBPFSensorTests {
         let configuration = EBPFSensorConfiguration(
             ringBufferBytes: 4096, pollInterval: .milliseconds(200), syscallUsageInterval: .seconds(1))
         var child: Child?
-        let run = try await withSensor(configuration) {
+        let run = try await withSensor(configuration, findingPerEvent: true) {
             child = try runChild(
                 "/usr/bin/python3",
                 ["-c", "import os\nfor i in range(20000): os.close(os.open('/dev/null', os.O_RDONLY))"])
@@ -357,7 +398,18 @@ extension EBPFSensorTests {
         let opens = run.events(ofPID: child?.pid ?? 0).filter { $0.kind == .fileOpen }
         #expect(!opens.isEmpty)
         #expect(UInt64(opens.count) + kernelDrops >= 20000)
+        // Findings raised after the loss say so.
+        #expect(run.findings.contains { $0.eventsLostBefore > 0 }, "no finding carries the loss")
     }
+}
+
+/// The inode number of this process's mount namespace, from /proc/self/ns/mnt ("mnt:[4026531841]").
+func ownMountNamespace() -> UInt32 {
+    var buffer = [CChar](repeating: 0, count: 64)
+    let count = readlink("/proc/self/ns/mnt", &buffer, buffer.count - 1)
+    guard count > 0 else { return 0 }
+    let text = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return UInt32(text.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" }) ?? 0
 }
 
 func describe(_ event: Event, _ run: SensorRun) -> String {

@@ -21,6 +21,7 @@ struct SensorRun {
     let symbols: SymbolTable
     let statistics: EngineStatistics
     let sensor: EBPFSensor.Statistics
+    let findings: [Finding]
 
     func text(_ symbol: Symbol) -> String { symbols.string(symbol) }
 
@@ -33,14 +34,16 @@ struct SensorRun {
 func withSensor(
     _ configuration: EBPFSensorConfiguration = EBPFSensorConfiguration(
         pollInterval: .milliseconds(20), syscallUsageInterval: .milliseconds(200)),
+    findingPerEvent: Bool = false,
     _ body: () async throws -> Void
 ) async throws -> SensorRun {
     let symbols = SymbolTable()
     let log = EventLog()
     let sensor = EBPFSensor(configuration: configuration)
+    let output = CollectingOutput()
     let engine = Engine(
         configuration: EngineConfiguration(shards: 1), symbols: symbols, sensors: [sensor],
-        detectors: log.factory(), outputs: [CollectingOutput()])
+        detectors: log.factory(findingPerEvent: findingPerEvent), outputs: [output])
     let running = Task { try await engine.run() }
     let deadline = ContinuousClock.now + .seconds(30)
     while !sensor.isAttached {
@@ -62,7 +65,9 @@ func withSensor(
     }
     running.cancel()
     try await running.value
-    return SensorRun(events: log.events, symbols: symbols, statistics: engine.statistics, sensor: sensor.statistics)
+    return SensorRun(
+        events: log.events, symbols: symbols, statistics: engine.statistics, sensor: sensor.statistics,
+        findings: output.findings)
 }
 
 struct TestFailure: Error, CustomStringConvertible {

@@ -141,7 +141,9 @@ public struct EventDecoder: Sendable {
                     effectiveUID: try r.id("euid"),
                     gid: try r.id("gid"),
                     exitStatus: try r.int32("exit_status", default: 0),
-                    argumentsTruncated: try r.bool("args_truncated", default: false)))
+                    argumentsTruncated: try r.bool("args_truncated", default: false),
+                    fileName: try r.symbol("filename"),
+                    mountNamespace: UInt32(truncatingIfNeeded: try r.uint64("mnt_ns", default: 0))))
         case .file:
             return .file(
                 FileFields(

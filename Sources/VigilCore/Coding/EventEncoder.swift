@@ -86,6 +86,8 @@ public struct EventEncoder: Sendable {
             id("gid", f.gid, &writer)
             if f.exitStatus != 0 { writer.field("exit_status", Int64(f.exitStatus)) }
             if f.argumentsTruncated { writer.field("args_truncated", true) }
+            symbol("filename", f.fileName, &writer)
+            if f.mountNamespace != 0 { writer.field("mnt_ns", UInt64(f.mountNamespace)) }
         case .file(let f):
             symbol("path", f.path, &writer)
             symbol("target", f.target, &writer)

@@ -114,6 +114,12 @@ public struct ProcessFields: Sendable, BitwiseCopyable, Equatable {
     public var exitStatus: Int32
     /// Whether the sensor cut the arguments at its bound.
     public var argumentsTruncated: Bool
+    /// The file name given to `execve` as the caller wrote it (`./run.sh`; for a script the executable is its
+    /// interpreter), or none.
+    public var fileName: Symbol
+    /// The inode number of the process's mount namespace, or 0 when unknown: a container's processes share
+    /// one that is not the host's.
+    public var mountNamespace: UInt32
 
     /// Creates process fields.
     public init(
@@ -124,8 +130,12 @@ public struct ProcessFields: Sendable, BitwiseCopyable, Equatable {
         effectiveUID: UInt32 = Event.unknownUID,
         gid: UInt32 = Event.unknownUID,
         exitStatus: Int32 = 0,
-        argumentsTruncated: Bool = false
+        argumentsTruncated: Bool = false,
+        fileName: Symbol = .none,
+        mountNamespace: UInt32 = 0
     ) {
+        self.fileName = fileName
+        self.mountNamespace = mountNamespace
         self.parent = parent
         self.executable = executable
         self.arguments = arguments

@@ -7,7 +7,7 @@ import Glibc
 /// Not thread-safe: configure, load and attach from one task; the maps it hands out may be used from any
 /// thread. Closing (deinit) detaches every program it attached and frees its maps.
 public final class BPFObject: @unchecked Sendable {
-    private let object: OpaquePointer
+    fileprivate let object: OpaquePointer
     private var links: [OpaquePointer] = []
     /// The object's name, for messages.
     public let name: String
@@ -33,8 +33,18 @@ public final class BPFObject: @unchecked Sendable {
         self.object = opened
     }
 
+    private var closed = false
+
     deinit {
-        for link in links { bpf_link__destroy(link) }
+        close()
+    }
+
+    /// Detaches every program and unloads the object from the kernel now (its maps and programs go away).
+    /// Closing twice does nothing; nothing else may be called after.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        detachAll()
         bpf_object__close(object)
     }
 
@@ -144,5 +154,35 @@ public final class BPFObject: @unchecked Sendable {
         return BPFMap(
             name: map, descriptor: descriptor, keySize: Int(bpf_map__key_size(found)),
             valueSize: Int(bpf_map__value_size(found)))
+    }
+}
+
+extension BPFObject {
+    /// The kernel ids of this object's loaded programs.
+    public func programIDs() -> [UInt32] {
+        var ids: [UInt32] = []
+        var program = bpf_object__next_program(object, nil)
+        while let current = program {
+            let descriptor = bpf_program__fd(current)
+            if descriptor >= 0, let id = Self.programID(descriptor: descriptor) { ids.append(id) }
+            program = bpf_object__next_program(object, current)
+        }
+        return ids
+    }
+
+    /// The ids of every BPF program loaded in the kernel now, by any process (needs root): to check that a
+    /// sensor left nothing behind.
+    public static func loadedProgramIDs() -> Set<UInt32> {
+        var ids: Set<UInt32> = []
+        var id: UInt32 = 0
+        while bpf_prog_get_next_id(id, &id) == 0 { ids.insert(id) }
+        return ids
+    }
+
+    private static func programID(descriptor: Int32) -> UInt32? {
+        var info = bpf_prog_info()
+        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
+        guard bpf_obj_get_info_by_fd(descriptor, &info, &length) == 0 else { return nil }
+        return info.id
     }
 }
