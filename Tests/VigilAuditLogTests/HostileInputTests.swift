@@ -105,6 +105,57 @@ struct HostileInputTests {
         }
     }
 
+    @Test("GKE entries with a missing or garbage methodName or resourceName are counted and skipped")
+    func gkeGarbage() {
+        func entry(_ members: String) -> String {
+            #"{"timestamp":"2024-01-02T03:04:05Z","protoPayload":{"serviceName":"k8s.io""# + members + "}}"
+        }
+        let exec = #","methodName":"io.k8s.core.v1.pods.exec.create""#
+        let badMethods = [
+            "", #","methodName":42"#, #","methodName":null"#, #","methodName":"""#, #","methodName":"io.k8s.""#,
+            #","methodName":"io.k8s..v1.pods.create""#, #","methodName":"io.k8s.core.v1""#,
+            #","methodName":"io.k8s.core.v1.pods""#, #","methodName":"io.k8s.core.v1.pods.frobnicate""#,
+            #","methodName":"io.k8s.v1.pods.create""#, #","methodName":"io.k8s.core.v1.a.b.c.create""#,
+            #","methodName":"compute.instances.list""#, #","methodName":"IO.K8S.core.v1.pods.create""#,
+            #","methodName":"io.k8s.core.v1.pods.create.""#,
+            #","methodName":""# + String(repeating: "io.k8s.", count: 50_000) + #"""#,
+        ]
+        let badResourceNames = [
+            #","resourceName":42"#, #","resourceName":"""#, #","resourceName":"core/v1""#,
+            #","resourceName":"core/v2/namespaces/default/pods/p/exec""#,
+            #","resourceName":"core/v1/namespaces/default/secrets/p""#,
+            #","resourceName":"core/v1/namespaces/default/pods/p/attach""#,
+            #","resourceName":"core/v1/namespaces/default/pods/p/exec/extra""#,
+            #","resourceName":"core/v1/namespaces//pods/p""#, #","resourceName":"core/v1/namespaces/default""#,
+            #","resourceName":"/readyz""#, #","resourceName":"core/v1/pods/p/""#,
+            #","resourceName":""# + String(repeating: "/", count: 100_000) + #"""#,
+        ].map { exec + $0 }
+        let notKubernetes = [
+            #"{"protoPayload":{"serviceName":"compute.googleapis.com","methodName":"io.k8s.core.v1.pods.create"}}"#,
+            #"{"protoPayload":"k8s.io"}"#, #"{"protoPayload":{}}"#, #"{"protoPayload":{"serviceName":7}}"#,
+        ]
+        let lines =
+            badMethods.map(entry) + badResourceNames.map(entry)
+            + [entry(#","methodName":"io.k8s.readyz","resourceName":"readyz""#)] + notKubernetes
+        var parser = KubernetesAuditParser(symbols: SymbolTable())
+        var batch = EventBatch()
+        for line in lines { parser.parse(line: line, into: &batch) }
+        #expect(batch.events.isEmpty)
+        #expect(parser.statistics.inputs == lines.count)
+        #expect(
+            parser.statistics.skipped == [
+                .invalidGKEMethodName: badMethods.count, .invalidGKEResourceName: badResourceNames.count + 1,
+                .notAuditEvent: notKubernetes.count,
+            ])
+        #expect(KubernetesSkipReason.invalidGKEMethodName.description == "invalid GKE methodName")
+        #expect(KubernetesSkipReason.invalidGKEResourceName.description == "invalid GKE resourceName")
+
+        // The same entries with a sound method and resource name are read.
+        parser.parse(line: entry(exec + #","resourceName":"core/v1/namespaces/default/pods/p/exec""#), into: &batch)
+        parser.parse(line: entry(exec + #","resourceName":"core/v1/namespaces/default/pods/p""#), into: &batch)
+        #expect(batch.events.count == 2)
+    }
+
     @Test("a followed file that is renamed and recreated keeps delivering, nothing twice, nothing lost")
     func rotation() async throws {
         let directory = TestData.temporaryDirectory()

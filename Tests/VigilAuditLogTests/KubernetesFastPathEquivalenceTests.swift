@@ -85,6 +85,16 @@ import VigilCore
             #"{"rule_id":"r","log":{"verb":"get"}}"#,
             #"{"properties":{"log":"{\"verb\":\"get\"}"}}"#,
             #"{"protoPayload":{}}"#,
+            // GKE entries: the fast path declines them (protoPayload), the tree reads or skips them.
+            #"{"timestamp":"2024-01-02T03:04:05Z","protoPayload":{"serviceName":"k8s.io","#
+                + #""methodName":"io.k8s.core.v1.pods.create","resourceName":"core/v1/namespaces/ns/pods/p","#
+                + #""authenticationInfo":{"principalEmail":"a@b.c"},"requestMetadata":{"callerIP":"10.0.0.2"},"#
+                + #""request":{"spec":{"hostNetwork":true,"containers":[{"image":"i","securityContext":"#
+                + #"{"privileged":true}}]}}}}"#,
+            #"{"rule_id":"r","log":{"protoPayload":{"serviceName":"k8s.io","methodName":"io.k8s.readyz"}}}"#,
+            #"{"verb":"get","protoPayload":{"serviceName":"k8s.io","methodName":"io.k8s.core.v1.pods.list"}}"#,
+            #"{"protoPayload":{"serviceName":"k8s.io","methodName":"io.k8s.core.v1.pods.frob"}}"#,
+            #"{"protoPayload":{"serviceName":"k8s.io","methodName":"io.k8s.core.v1.pods.get","resourceName":7}}"#,
             #"{"nothing":1}"#,
             #"[{"verb":"get"}]"#,
             #"{"verb":"get","user":{"username":"u\ud800"}}"#,
@@ -99,5 +109,7 @@ import VigilCore
         #expect(fast.events == tree.events)
         #expect(fast.statistics == tree.statistics)
         #expect(fast.events.count > 10)
+        #expect(tree.statistics.skipped[.invalidGKEMethodName] == 1)
+        #expect(tree.statistics.skipped[.invalidGKEResourceName] == 1)
     }
 }

@@ -6,11 +6,17 @@ public struct KubernetesSkipReason: Hashable, Sendable, CustomStringConvertible 
     private init(_ name: String) { self.name = name }
     /// Not valid JSON.
     public static let invalidJSON = KubernetesSkipReason("invalid JSON")
-    /// JSON, but not an audit `Event` (a CloudTrail record, a config file…).
+    /// JSON, but not a Kubernetes audit event (a CloudTrail record, a config file, a Cloud Audit Log entry of
+    /// another Google service such as Compute Engine).
     public static let notAuditEvent = KubernetesSkipReason("not an audit event")
-    /// A GKE Cloud Audit Log entry (`protoPayload`): its Kubernetes request is in Google's own schema,
-    /// which the cloud sensors read; this parser does not.
-    public static let unsupportedWrapper = KubernetesSkipReason("unsupported wrapper")
+    /// A GKE entry for the Kubernetes API (`serviceName` `k8s.io`) whose `methodName` is missing or not
+    /// `io.k8s.<group>.<version>.<resource>[.<subresource>].<verb>` with a known verb (nor `io.k8s.<path>`,
+    /// a non-resource request).
+    public static let invalidGKEMethodName = KubernetesSkipReason("invalid GKE methodName")
+    /// A GKE entry for the Kubernetes API whose `resourceName` is not a string of the form
+    /// `<group>/<version>/[namespaces/<namespace>/]<resource>[/<name>[/<subresource>]]` naming the version,
+    /// resource and subresource of its `methodName` (or, for a non-resource request, a path).
+    public static let invalidGKEResourceName = KubernetesSkipReason("invalid GKE resourceName")
     /// The line was longer than the configured bound.
     public static let lineTooLong = KubernetesSkipReason("line too long")
     /// The line is not valid UTF-8.
@@ -23,8 +29,10 @@ public struct KubernetesSkipReason: Hashable, Sendable, CustomStringConvertible 
 /// Reads `audit.k8s.io/v1` and `v1beta1` `Event`s and `EventList`s (and events without an apiVersion, as
 /// old Falco fixtures have), one JSON value a line or a whole document. Wrappers are unwrapped: Panther
 /// test records (`{rule_id, …, log}`), EKS records (the event with extra `p_*` members) and AKS
-/// diagnostic records (`properties.log` holds the event as a JSON string). GKE entries (`protoPayload`)
-/// are counted as ``KubernetesSkipReason/unsupportedWrapper``.
+/// diagnostic records (`properties.log` holds the event as a JSON string). GKE's Cloud Audit Log entries for
+/// the Kubernetes API (`protoPayload` with `serviceName` `k8s.io`) are read into the same records: see
+/// ``KubernetesAuditRecord``; entries of other Google services are counted as
+/// ``KubernetesSkipReason/notAuditEvent``.
 public struct KubernetesAuditParser {
     /// What the parser has counted.
     public struct Statistics: Sendable, Equatable {
@@ -186,7 +194,11 @@ public struct KubernetesAuditParser {
             return
         }
         if object["protoPayload"] != nil {
-            statistics.skipped[.unsupportedWrapper, default: 0] += 1
+            do throws(GKEEntryError) {
+                records.append(try KubernetesAuditRecord(gkeEntry: object))
+            } catch {
+                statistics.skipped[error.reason, default: 0] += 1
+            }
             return
         }
         if let record = KubernetesAuditRecord(object) {

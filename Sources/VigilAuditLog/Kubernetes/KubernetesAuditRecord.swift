@@ -1,7 +1,12 @@
 import VigilCore
 
-/// One Kubernetes API audit event (`audit.k8s.io/v1` or `v1beta1` `Event`), with the details later layers
-/// need that do not fit the fixed-size ``KubernetesFields``.
+/// One Kubernetes API audit event (`audit.k8s.io/v1` or `v1beta1` `Event`, or a GKE Cloud Audit Log entry for
+/// the Kubernetes API), with the details later layers need that do not fit the fixed-size ``KubernetesFields``.
+///
+/// A GKE entry fills the same members: the user from `authenticationInfo`, the verb, resource and subresource
+/// from `methodName`, the namespace and name from `resourceName`, the source address and user agent from
+/// `requestMetadata`, the response code from the google.rpc `status.code`, and the request object from
+/// `request`. It has no stage, audit id, groups or impersonated user.
 public struct KubernetesAuditRecord: Sendable, Equatable {
     /// A subject of a RoleBinding or ClusterRoleBinding.
     public struct Subject: Sendable, Equatable {
@@ -37,8 +42,8 @@ public struct KubernetesAuditRecord: Sendable, Equatable {
         }
     }
 
-    /// The event's time (stageTimestamp, else requestReceivedTimestamp, else metadata.creationTimestamp)
-    /// in nanoseconds since the Unix epoch; 0 when none is given.
+    /// The event's time (stageTimestamp, else requestReceivedTimestamp, else metadata.creationTimestamp; a GKE
+    /// entry's timestamp, else receiveTimestamp) in nanoseconds since the Unix epoch; 0 when none is given.
     public var time: Int64 = 0
     /// The audit id.
     public var auditID = ""

@@ -9,8 +9,9 @@ import VigilCore
 /// Maps a plain audit `Event` line straight from its validated bytes to the event
 /// ``KubernetesAuditRecord/event(symbols:)`` gives, reading only the members the event uses.
 ///
-/// Nil whenever the line is anything but one plain `Event` object (a list, an array, a wrapper, a duplicate or
-/// escaped key, a value of an unexpected type): the caller then reads the line through the tree. The request
+/// Nil whenever the line is anything but one plain `Event` object (a list, an array, a wrapper such as a Panther
+/// record, an AKS record or a GKE entry with its `protoPayload`, a duplicate or escaped key, a value of an
+/// unexpected type): the caller then reads the line through the tree. The request
 /// object, when there is one, is read through the tree as before (it decides the name and the pod flags).
 struct KubernetesFastMapper {
     typealias Slot = JSONByteScanner.Slot
