@@ -92,12 +92,26 @@ let package = Package(
             dependencies: ["VigilCore", "CZlib", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        // What the HTTP ingest sensors share: credentials, limits, counters, JSON answers, serving until cancelled.
+        .target(
+            name: "VigilHTTPIngest",
+            dependencies: [
+                "VigilCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // An HTTP endpoint that receives pushed cloud records (an EventBridge API destination), in its own
         // target so hosts that only read files do not pull in an HTTP server.
         .target(
             name: "VigilCloudEventsPush",
             dependencies: [
-                "VigilCore", "VigilCloudEvents",
+                "VigilCore", "VigilCloudEvents", "VigilHTTPIngest",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -117,7 +131,7 @@ let package = Package(
         .target(
             name: "VigilK8sAuditWebhook",
             dependencies: [
-                "VigilCore", "VigilAuditLog",
+                "VigilCore", "VigilAuditLog", "VigilHTTPIngest",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

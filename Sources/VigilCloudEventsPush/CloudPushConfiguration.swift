@@ -1,4 +1,5 @@
 import VigilCloudEvents
+import VigilHTTPIngest
 
 /// How a ``CloudPushSensor`` listens, whom it trusts and how much it takes.
 public struct CloudPushConfiguration: Sendable {
@@ -76,6 +77,13 @@ public struct CloudPushError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 extension CloudPushConfiguration {
+    /// The body size, in-flight and `Retry-After` limits, as the shared endpoint code takes them.
+    var ingestLimits: IngestLimits {
+        IngestLimits(
+            maximumBodySize: maximumBodySize, maximumRequestsInFlight: maximumRequestsInFlight,
+            retryAfterSeconds: retryAfterSeconds)
+    }
+
     /// Checks the configuration; throws naming the first problem and how to fix it.
     func validate() throws(CloudPushError) {
         if bearerToken == nil && apiKey == nil {
@@ -84,20 +92,12 @@ extension CloudPushConfiguration {
                 message: "the cloud push endpoint needs a bearer token or an API-key header; "
                     + "set one (for example --cloud-push-token) so that nobody else can inject events")
         }
-        if let bearerToken, bearerToken.isEmpty {
-            throw CloudPushError(code: .invalidConfiguration, message: "the bearer token is empty; set a token")
-        }
         if let apiKey, apiKey.header.isEmpty || apiKey.value.isEmpty {
             throw CloudPushError(
                 code: .invalidConfiguration, message: "the API-key header needs a non-empty name and value")
         }
-        if !(0...65535).contains(port) {
-            throw CloudPushError(code: .invalidConfiguration, message: "port \(port) is not in 0...65535")
-        }
-        if maximumBodySize < 1 || maximumRequestsInFlight < 1 || retryAfterSeconds < 0 {
-            throw CloudPushError(
-                code: .invalidConfiguration,
-                message: "the body size and requests in flight must be at least 1, Retry-After at least 0")
+        if let problem = ingestLimits.problem(port: port, bearerToken: bearerToken) {
+            throw CloudPushError(code: .invalidConfiguration, message: problem)
         }
     }
 }

@@ -1,9 +1,7 @@
-import Hummingbird
 import Logging
-import NIOCore
-import ServiceLifecycle
 import VigilCloudEvents
 import VigilCore
+import VigilHTTPIngest
 
 /// Receives cloud records over HTTP: an EventBridge API destination, a log forwarder or a script POSTs them and
 /// they become `cloud.api_call` events.
@@ -57,37 +55,12 @@ public struct CloudPushSensor: Sensor {
     /// - Throws: ``CloudPushError`` when the server cannot bind its address or fails.
     public func run(into sink: EventSink) async throws {
         let handler = CloudPushHandler(configuration: configuration, sink: sink, status: status, logger: logger)
-        let router = Router(context: BasicRequestContext.self)
-        router.post("/v1/events") { request, _ in await handler.respond(to: request) }
-        router.post("/") { request, _ in await handler.respond(to: request) }
-        let status = self.status
-        let logger = self.logger
-        let app = Application(
-            router: router,
-            configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "vigil"),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                logger.info("cloud push endpoint listening", metadata: ["port": "\(port)"])
-                status.started(port: port)
-            },
-            logger: logger)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], logger: logger))
-        defer { status.stopped() }
-        // The group runs outside this task so that cancelling the sensor becomes a graceful shutdown (finish the
-        // requests in flight) instead of cancelling the handlers; the task is always awaited below.
-        let server = Task { try await group.run() }
         do {
-            try await withTaskCancellationHandler {
-                try await server.value
-            } onCancel: {
-                Task { await group.triggerGracefulShutdown() }
-            }
+            try await serveUntilCancelled(
+                paths: ["/v1/events", "/"], host: configuration.host, port: configuration.port, status: status.core,
+                logger: logger, listening: "cloud push endpoint listening", respond: handler.respond)
         } catch {
-            throw CloudPushError(
-                code: .serverFailed,
-                message: "cannot serve on \(configuration.host):\(configuration.port): \(error) "
-                    + "(check that the address exists and the port is free)")
+            throw CloudPushError(code: .serverFailed, message: error.description)
         }
     }
 }

@@ -109,6 +109,8 @@ private final class KernelSession: @unchecked Sendable {
     /// Kernel drop counts already reported, per kind, and losses waiting for the next event to carry them.
     private var reportedDrops = [UInt64](repeating: 0, count: Int(VIGIL_KIND_COUNT.rawValue))
     private var unreportedLoss: [(EventKind, Int)] = []
+    /// The last event handed on: losses still unreported at shutdown are reported against its shard.
+    private var lastEvent: Event?
     /// Syscall bits already turned into events, per cgroup id.
     private var usageSeen: [UInt64: [UInt64]] = [:]
     /// cgroups whose path could not be found at the last read: gone if still not found at the next one.
@@ -200,6 +202,10 @@ private final class KernelSession: @unchecked Sendable {
         try ring?.consume()
         try checkDrops()
         try readSyscallUsage()
+        // Drops after the last event have no next event to carry them: report them now.
+        let carrier = lastEvent ?? Event(time: 0, kind: .syscall, fields: .syscall(SyscallFields(number: 0)))
+        for (kind, count) in unreportedLoss { sink.recordLostAtSource(count, kind: kind, before: carrier) }
+        unreportedLoss.removeAll()
         flush()
         logger.info("eBPF sensor detached", metadata: ["records": "\(records)", "events": "\(events)"])
     }
@@ -212,6 +218,7 @@ private final class KernelSession: @unchecked Sendable {
             decoder.snapshots.removeAll(keepingCapacity: true)
         }
         guard let event = decoded.event else { return }
+        lastEvent = event
         if !unreportedLoss.isEmpty {
             for (kind, count) in unreportedLoss { sink.recordLostAtSource(count, kind: kind, before: event) }
             unreportedLoss.removeAll(keepingCapacity: true)

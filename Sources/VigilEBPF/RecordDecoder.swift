@@ -184,7 +184,8 @@ struct RecordDecoder {
         let resolution = workloads.resolve(cgroup: header.cgroup_id, executable: executable)
         let event = Event(
             time: bootOffset &+ Int64(bitPattern: header.time), kind: kind, process: process,
-            workload: resolution.workload, container: resolution.container, uid: header.uid, fields: fields)
+            workload: resolution.workload, container: resolution.container, uid: header.uid,
+            executable: processes[process]?.executable ?? .none, fields: fields)
         return Decoded(event: event, lostBefore: lostBefore)
     }
 
@@ -196,7 +197,7 @@ struct RecordDecoder {
             snapshots.append(
                 Event(
                     time: time, kind: .processSnapshot, process: ancestor, workload: resolution.workload,
-                    container: resolution.container, uid: entry.uid,
+                    container: resolution.container, uid: entry.uid, executable: entry.executable,
                     fields: .process(
                         ProcessFields(
                             parent: entry.parent, executable: entry.executable, arguments: entry.arguments,

@@ -1,3 +1,5 @@
+import VigilHTTPIngest
+
 /// How a ``KubernetesAuditWebhookSensor`` listens, which TLS identity it shows, whom it trusts and how much it
 /// takes.
 public struct KubernetesAuditWebhookConfiguration: Sendable {
@@ -64,6 +66,13 @@ public struct KubernetesAuditWebhookConfiguration: Sendable {
         return nil
     }
 
+    /// The body size, in-flight and `Retry-After` limits, as the shared endpoint code takes them.
+    var ingestLimits: IngestLimits {
+        IngestLimits(
+            maximumBodySize: maximumBodySize, maximumRequestsInFlight: maximumRequestsInFlight,
+            retryAfterSeconds: retryAfterSeconds)
+    }
+
     /// Checks the values (not the files); throws naming the first problem and how to fix it.
     func validate() throws(KubernetesAuditWebhookError) {
         if authentication.isEmpty {
@@ -77,16 +86,8 @@ public struct KubernetesAuditWebhookConfiguration: Sendable {
             throw KubernetesAuditWebhookError(
                 code: .invalidConfiguration, message: "configure each authentication method at most once")
         }
-        if bearerToken?.isEmpty == true {
-            throw KubernetesAuditWebhookError(code: .invalidConfiguration, message: "the bearer token is empty")
-        }
-        if !(0...65535).contains(port) {
-            throw KubernetesAuditWebhookError(code: .invalidConfiguration, message: "port \(port) is not in 0...65535")
-        }
-        if maximumBodySize < 1 || maximumRequestsInFlight < 1 || retryAfterSeconds < 0 {
-            throw KubernetesAuditWebhookError(
-                code: .invalidConfiguration,
-                message: "the body size and requests in flight must be at least 1, Retry-After at least 0")
+        if let problem = ingestLimits.problem(port: port, bearerToken: bearerToken) {
+            throw KubernetesAuditWebhookError(code: .invalidConfiguration, message: problem)
         }
     }
 }

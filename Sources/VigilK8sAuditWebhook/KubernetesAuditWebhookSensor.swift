@@ -1,10 +1,9 @@
 import Hummingbird
 import HummingbirdTLS
 import Logging
-import NIOCore
 import NIOSSL
-import ServiceLifecycle
 import VigilCore
+import VigilHTTPIngest
 
 #if canImport(Glibc)
     import Glibc
@@ -69,44 +68,13 @@ public struct KubernetesAuditWebhookSensor: Sensor {
     public func run(into sink: EventSink) async throws {
         let handler = KubernetesAuditWebhookHandler(
             configuration: configuration, sink: sink, status: status, logger: logger)
-        let router = Router(context: BasicRequestContext.self)
-        router.post("/") { request, _ in await handler.respond(to: request) }
-        router.post("/audit") { request, _ in await handler.respond(to: request) }
-        let status = self.status
-        let logger = self.logger
-        let app: Application<RouterResponder<BasicRequestContext>>
         do {
-            app = Application(
-                router: router,
-                server: try .tls(.http1(), tlsConfiguration: tlsConfiguration),
-                configuration: ApplicationConfiguration(
-                    address: .hostname(configuration.host, port: configuration.port), serverName: "vigil"),
-                onServerRunning: { channel in
-                    let port = channel.localAddress?.port ?? 0
-                    logger.info("Kubernetes audit webhook listening", metadata: ["port": "\(port)"])
-                    status.started(port: port)
-                },
-                logger: logger)
+            try await serveUntilCancelled(
+                paths: ["/", "/audit"], host: configuration.host, port: configuration.port, status: status.core,
+                logger: logger, listening: "Kubernetes audit webhook listening",
+                server: { try .tls(.http1(), tlsConfiguration: tlsConfiguration) }, respond: handler.respond)
         } catch {
-            status.stopped()
-            throw KubernetesAuditWebhookError(code: .serverFailed, message: "cannot set up TLS: \(error)")
-        }
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], logger: logger))
-        defer { status.stopped() }
-        // The group runs outside this task so that cancelling the sensor becomes a graceful shutdown (finish the
-        // requests in flight) instead of cancelling the handlers; the task is always awaited below.
-        let serving = Task { try await group.run() }
-        do {
-            try await withTaskCancellationHandler {
-                try await serving.value
-            } onCancel: {
-                Task { await group.triggerGracefulShutdown() }
-            }
-        } catch {
-            throw KubernetesAuditWebhookError(
-                code: .serverFailed,
-                message: "cannot serve on \(configuration.host):\(configuration.port): \(error) "
-                    + "(check that the address exists and the port is free)")
+            throw KubernetesAuditWebhookError(code: .serverFailed, message: error.description)
         }
     }
 

@@ -30,7 +30,7 @@ extension KernelAuditTests {
                     "needs auditd and auditctl: `make deps` installs them (package auditd)")
             }
             let directory = TestData.temporaryDirectory()
-            defer { Self.run(["/bin/rm", "-rf", directory], output: "/dev/null") }
+            defer { ChildProcess.run(["/bin/rm", "-rf", directory], output: "/dev/null") }
             let before = try Self.status(in: directory)
             if before.pid != 0 {
                 try KernelAuditTests.unavailable(
@@ -71,12 +71,13 @@ extension KernelAuditTests {
             try #require(Self.copy("/bin/true", to: program), "cannot copy /bin/true to \(program)")
 
             // `-n`: stay in the foreground and write the log (`-f` would send the records to stderr instead).
-            let daemon = Self.spawn([auditd, "-n", "-c", directory], output: directory + "/auditd.out")
+            let daemon = ChildProcess.spawn([auditd, "-n", "-c", directory], output: directory + "/auditd.out")
             try #require(daemon > 0, "cannot start \(auditd)")
             defer {
                 #expect(Self.stop(daemon), "auditd did not stop on SIGTERM")
                 // auditd leaves auditing enabled when it exits; put back what the test found.
-                Self.run([KernelAuditTests.auditctl, "-e", "\(before.enabled)"], output: directory + "/auditctl.out")
+                ChildProcess.run(
+                    [KernelAuditTests.auditctl, "-e", "\(before.enabled)"], output: directory + "/auditctl.out")
             }
             var registered = false
             for _ in 0..<500 {
@@ -92,14 +93,14 @@ extension KernelAuditTests {
 
             let key = "vigil_auditd_\(getpid())"
             let rule = ["always,exit", "-F", "arch=b64", "-S", "execve", "-F", "path=\(program)", "-k", key]
-            let added = Self.run([KernelAuditTests.auditctl, "-a"] + rule, output: directory + "/auditctl.out")
+            let added = ChildProcess.run([KernelAuditTests.auditctl, "-a"] + rule, output: directory + "/auditctl.out")
             try #require(added == 0, "auditctl could not add the rule: \(Self.text(directory + "/auditctl.out"))")
-            defer { Self.run([KernelAuditTests.auditctl, "-d"] + rule, output: directory + "/auditctl.out") }
+            defer { ChildProcess.run([KernelAuditTests.auditctl, "-d"] + rule, output: directory + "/auditctl.out") }
 
             let marker = "vigil-auditd-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            let child = Self.spawn([program, marker, "second argument"], output: "/dev/null")
+            let child = ChildProcess.spawn([program, marker, "second argument"], output: "/dev/null")
             try #require(child > 0)
-            #expect(Self.wait(child) == 0)
+            #expect(ChildProcess.wait(child) == 0)
 
             // Wait for the exec's last record (PROCTITLE) in the log; this bounds a wait, it does not time the code.
             var logged = false
@@ -131,64 +132,10 @@ extension KernelAuditTests {
 
         // MARK: - Helpers
 
-        /// Starts a program with stdout and stderr going to `output` and no other descriptor of the test process;
-        /// returns its pid, or -1.
-        static func spawn(_ arguments: [String], output: String) -> pid_t {
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-            // SwiftNIO opens its sockets without close-on-exec: without this, the daemon would keep the listening
-            // sockets of servers that tests running alongside have already closed.
-            if let addCloseFrom = closeFromAction() { _ = addCloseFrom(&actions, 3) }
-            // Unblock every signal and reset handlers: the test process blocks some (SIGTERM among them) on its
-            // threads, and a child inherits that mask.
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            defer { posix_spawnattr_destroy(&attributes) }
-            var none = sigset_t()
-            sigemptyset(&none)
-            var all = sigset_t()
-            sigfillset(&all)
-            posix_spawnattr_setsigmask(&attributes, &none)
-            posix_spawnattr_setsigdefault(&attributes, &all)
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-            var pid: pid_t = 0
-            let argv = arguments.map { strdup($0) } + [nil]
-            defer { for pointer in argv { free(pointer) } }
-            guard posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ) == 0 else { return -1 }
-            return pid
-        }
-
-        /// Runs a program to completion with its output in `output`; returns its exit status, or -1.
-        @discardableResult
-        static func run(_ arguments: [String], output: String) -> Int32 {
-            let pid = spawn(arguments, output: output)
-            return pid > 0 ? wait(pid) : -1
-        }
-
-        /// Waits for a child; returns its exit status, or -1 when a signal ended it.
-        static func wait(_ pid: pid_t) -> Int32 {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-            return status & 0x7f == 0 ? (status >> 8) & 0xff : -1
-        }
-
-        /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), looked up at run time because
-        /// `spawn.h` declares it only under `_GNU_SOURCE`, which Swift's Glibc module does not define.
-        static func closeFromAction()
-            -> (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)?
-        {
-            guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-            return unsafeBitCast(
-                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-        }
-
         /// Reads `enabled` and `pid` from `auditctl -s`.
         static func status(in directory: String) throws -> KernelAuditStatus {
             let output = directory + "/auditctl-status.out"
-            run([KernelAuditTests.auditctl, "-s"], output: output)
+            ChildProcess.run([KernelAuditTests.auditctl, "-s"], output: output)
             var result = KernelAuditStatus(enabled: -1, pid: -1)
             for line in text(output).split(separator: "\n") {
                 let parts = line.split(separator: " ")

@@ -38,18 +38,6 @@ struct KernelAuditTests {
         }
     }
 
-    /// Runs a program to completion; returns its exit status.
-    @discardableResult
-    static func run(_ arguments: [String]) -> Int32 {
-        var pid: pid_t = 0
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        guard posix_spawn(&pid, arguments[0], nil, nil, argv, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        return (status >> 8) & 0xff
-    }
-
     static var auditctl: String { access("/usr/sbin/auditctl", X_OK) == 0 ? "/usr/sbin/auditctl" : "/sbin/auditctl" }
 
     @Test("an exec the test runs arrives through the netlink sensor with its arguments")
@@ -84,10 +72,10 @@ struct KernelAuditTests {
 
         let key = "vigiltest\(getpid())"
         let rule = ["-F", "arch=b64", "-S", "execve", "-F", "key=\(key)"]
-        #expect(Self.run([Self.auditctl, "-a", "always,exit"] + rule) == 0, "auditctl could not add the rule")
-        defer { Self.run([Self.auditctl, "-d", "always,exit"] + rule) }
+        #expect(ChildProcess.run([Self.auditctl, "-a", "always,exit"] + rule) == 0, "auditctl could not add the rule")
+        defer { ChildProcess.run([Self.auditctl, "-d", "always,exit"] + rule) }
         let marker = "vigil-netlink-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        #expect(Self.run(["/bin/true", marker]) == 0)
+        #expect(ChildProcess.run(["/bin/true", marker]) == 0)
 
         func findExec() -> Event? {
             collector.events.withLock { events in

@@ -36,22 +36,7 @@ func withPushEngine(
     let engine = Engine(
         configuration: EngineConfiguration(shards: 1), symbols: symbols, sensors: [sensor],
         detectors: log.factory(), outputs: [output])
-    let running = Task { try await engine.run() }
-    guard let port = await sensor.status.boundPort() else {
-        running.cancel()
-        try await running.value
-        Issue.record("the push server did not start")
-        throw CancellationError()
-    }
-    do {
-        try await body(port)
-    } catch {
-        running.cancel()
-        _ = try? await running.value
-        throw error
-    }
-    running.cancel()
-    try await running.value
+    let port = try await withRunningEngine(engine, ready: { await sensor.status.boundPort() }, body)
     #expect(output.isFinished)
     return PushRun(
         events: log.events, symbols: symbols, statistics: engine.statistics, status: sensor.status, port: port)
@@ -154,6 +139,39 @@ struct CloudPushSensorTests {
         #expect(streamed?.status == 413)
         #expect(run.events.isEmpty)
         #expect(run.status.tooLarge == 2)
+    }
+
+    @Test("a request over the in-flight limit gets 503 with Retry-After, counted once as overloaded")
+    func tooManyInFlight() async throws {
+        let configuration = CloudPushConfiguration(
+            host: "127.0.0.1", port: 0, bearerToken: token, maximumRequestsInFlight: 1, retryAfterSeconds: 7)
+        let body = Array(record().utf8)
+        let authorization = [("Authorization", "Bearer \(token)")]
+        var statuses: [Int] = []
+        var refused: RawResponse?
+        var held: RawResponse?
+        let run = try await withPushEngine(configuration) { port in
+            // A head without its body holds the only slot: its handler waits for the body.
+            let slow = try await RawHTTPConnection(port: port)
+            try await slow.write(RawHTTPClient.postHead(port: port, headers: authorization, contentLength: body.count))
+            // Until the server has read that head, another request may still get in; this bounds a wait.
+            for _ in 0..<500 where refused == nil {
+                let response = try await RawHTTPClient.post(port: port, headers: authorization, body: body)
+                statuses.append(response.status)
+                if response.status == 503 { refused = response } else { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            try await slow.write(body)
+            held = try await slow.response()
+        }
+        let response = try #require(refused, "no request was refused: \(statuses)")
+        #expect(response.headers["retry-after"] == "7")
+        #expect(response.body.contains("busy"))
+        #expect(statuses.dropLast().allSatisfy { $0 == 202 })
+        #expect(held?.status == 202)
+        // One refusal, counted once; every other request delivered its record.
+        #expect(run.status.overloaded == 1)
+        #expect(run.status.requests == statuses.count + 1)
+        #expect(run.events.count == statuses.count)
     }
 
     @Test("a body that is not JSON, empty, or holds no cloud record gets 400 with a message")

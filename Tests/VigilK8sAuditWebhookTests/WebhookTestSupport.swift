@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 import VigilCore
 import VigilK8sAuditWebhook
+import VigilTestKit
 
 /// Stops a test that lacks a tool: a failure when CI is "true", a skip elsewhere.
 func unavailable(_ reason: String) throws -> Never {
@@ -225,35 +226,6 @@ enum HTTPSClient {
 
 // MARK: - Engine
 
-/// Remembers every event the engine's shards saw; optionally raises one finding per event (to fill the pipeline
-/// behind a slow output).
-final class EventLog: Sendable {
-    private let entries = Mutex<[Event]>([])
-
-    var events: [Event] { entries.withLock { $0 } }
-
-    func factory(findingPerEvent: Bool = false) -> DetectorFactory {
-        { _ in Recorder(log: self, findingPerEvent: findingPerEvent) }
-    }
-
-    struct Recorder: Detector {
-        let log: EventLog
-        let findingPerEvent: Bool
-
-        mutating func inspect(_ events: EventBatch, into findings: inout [Finding]) {
-            log.entries.withLock { $0.append(contentsOf: events) }
-            guard findingPerEvent else { return }
-            for event in events {
-                findings.append(
-                    Finding(
-                        severity: .low, rule: RuleReference(id: "test.k8s", name: "Test"),
-                        mitre: MITREMapping(tactic: .execution, technique: "T1059"), event: event,
-                        explanation: "seen"))
-            }
-        }
-    }
-}
-
 /// An output whose writes wait until it is opened: it stalls the engine's alert stage, so that findings, then
 /// shards, then shard queues back up and sensors' pushes drop.
 final class GatedOutput: AlertOutput {
@@ -313,22 +285,7 @@ func withWebhookEngine(
     let engine = Engine(
         configuration: engineConfiguration, symbols: symbols, sensors: [sensor],
         detectors: log.factory(findingPerEvent: findingPerEvent), outputs: outputs)
-    let running = Task { try await engine.run() }
-    guard let port = await sensor.status.boundPort() else {
-        running.cancel()
-        try await running.value
-        Issue.record("the webhook server did not start")
-        throw CancellationError()
-    }
-    do {
-        try await body(port)
-    } catch {
-        running.cancel()
-        _ = try? await running.value
-        throw error
-    }
-    running.cancel()
-    try await running.value
+    let port = try await withRunningEngine(engine, ready: { await sensor.status.boundPort() }, body)
     return WebhookRun(
         events: log.events, symbols: symbols, statistics: engine.statistics, status: sensor.status, port: port)
 }

@@ -56,6 +56,23 @@ struct CollapsingTests {
         #expect(trie.nodeCount <= 4, "collapsed children still occupy nodes")
     }
 
+    @Test("collapsing a deep directory among many others keeps learning in the right place")
+    func collapseAmongSiblings() {
+        // Collapsing renumbers the trie's nodes; the insert that caused it must go on from the directory's new
+        // place. Many sibling directories, filled one after another, move it around.
+        var trie = PathTrie(collapseThreshold: 50)
+        for directory in 0..<12 {
+            for file in 0..<60 {
+                trie.insert("/var/lib/app\(directory)/cache/entry-\(file)/data-\(directory)", access: .write)
+            }
+        }
+        for directory in 0..<12 {
+            #expect(trie.access(of: "/var/lib/app\(directory)/cache/unseen/data-\(directory)") == .write)
+            #expect(trie.access(of: "/var/lib/app\(directory)/cache/unseen/data-\((directory + 1) % 12)") == nil)
+        }
+        #expect(trie.entries.count == 12)
+    }
+
     @Test("sensitive paths never collapse, and a wildcard never covers them")
     func sensitive() {
         var trie = PathTrie(collapseThreshold: 10)

@@ -41,6 +41,10 @@ struct AuditEventMapper {
             let known = AuditSyscall.lookup(architecture: architecture, number: number)
         else { return base }
         var event = base
+        // The SYSCALL record's exe= is the process's executable (the new image for an exec).
+        if let executable = syscall.value("exe"), !executable.isEmpty, executable != "(null)" {
+            event.executable = symbols.intern(executable)
+        }
         let result = Int32(truncatingIfNeeded: syscall.integer("exit") ?? 0)
         switch known.mapping {
         case .exec:

@@ -81,10 +81,10 @@ public struct EventDecoder: Sendable {
             try top.optionalObject("workload").map { reader throws(EventDecodingError) in
                 try decodeWorkload(reader)
             } ?? .host
+        let processReader = try top.optionalObject("process")
         let process =
-            try top.optionalObject("process").map { reader throws(EventDecodingError) in
-                try processKey(reader)
-            } ?? .none
+            try processReader.map { reader throws(EventDecodingError) in try processKey(reader) } ?? .none
+        let executable = try processReader?.symbol("exe") ?? .none
         let fieldsReader =
             try top.optionalObject("fields") ?? Reader(object: JSONObject(), path: "fields", symbols: symbols)
         return Event(
@@ -95,6 +95,7 @@ public struct EventDecoder: Sendable {
             container: try top.symbol("container_id"),
             principal: try top.symbol("principal"),
             uid: try top.id("uid"),
+            executable: executable,
             fields: try decodeFields(kind.fieldGroup, fieldsReader))
     }
 

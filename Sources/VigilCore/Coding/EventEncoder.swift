@@ -32,7 +32,11 @@ public struct EventEncoder: Sendable {
         symbol("container_id", event.container, &writer)
         if event.process.pid != 0 {
             writer.key("process")
-            writeProcessKey(event.process, to: &writer)
+            writer.beginObject()
+            writer.field("pid", Int64(event.process.pid))
+            writer.field("start_time", event.process.startTime)
+            symbol("exe", event.executable, &writer)
+            writer.endObject()
         }
         if event.uid != Event.unknownUID { writer.field("uid", UInt64(event.uid)) }
         symbol("principal", event.principal, &writer)

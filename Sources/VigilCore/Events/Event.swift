@@ -74,6 +74,9 @@ public struct Event: Sendable, BitwiseCopyable, Equatable {
     public var principal: Symbol
     /// The Linux user id, or ``Event/unknownUID``.
     public var uid: UInt32
+    /// The full path of the process's executable when the event happened, or ``Symbol/none`` when unknown or
+    /// not a process's event. For `process.exec` it is the new image.
+    public var executable: Symbol
     /// What happened.
     public var kind: EventKind
     /// The kind-specific fields.
@@ -92,8 +95,10 @@ public struct Event: Sendable, BitwiseCopyable, Equatable {
         container: Symbol = .none,
         principal: Symbol = .none,
         uid: UInt32 = Event.unknownUID,
+        executable: Symbol = .none,
         fields: EventFields
     ) {
+        self.executable = executable
         self.time = time
         self.kind = kind
         self.process = process

@@ -100,9 +100,13 @@ public struct PathTrie: Sendable, Equatable {
                 nodes[node].children[segment] = child
             }
             if nodes[node].children.count > collapseThreshold {
-                collapse(node, prefix: String(prefix.dropLast(segment.count + 1)))
-                // The new child may have merged into the wildcard: walk on from wherever it now lives.
-                node = nodes[node].children[segment] ?? nodes[node].wildcard!
+                // Collapsing renumbers the nodes: walk on from the parent's new place, to wherever the new child
+                // now lives (it may have merged into the wildcard).
+                let parent = collapse(node, prefix: String(prefix.dropLast(segment.count + 1)))
+                guard let next = nodes[parent].children[segment] ?? nodes[parent].wildcard else {
+                    preconditionFailure("a collapsed directory has neither the new child nor a wildcard")
+                }
+                node = next
             } else {
                 node = child
             }
@@ -171,7 +175,8 @@ public struct PathTrie: Sendable, Equatable {
     }
 
     /// Folds the non-sensitive children of `node` into its wildcard child.
-    private mutating func collapse(_ node: Int, prefix: String) {
+    /// Folds a directory's children into its wildcard; returns the directory's index after compaction.
+    private mutating func collapse(_ node: Int, prefix: String) -> Int {
         let children = nodes[node].children
         let wildcard: Int
         if let existing = nodes[node].wildcard {
@@ -186,7 +191,7 @@ public struct PathTrie: Sendable, Equatable {
             nodes[node].children[segment] = nil
             fold(child, into: wildcard)
         }
-        compact()
+        return compact()[node]
     }
 
     /// Merges the subtree at `source` into the subtree at `target`.
@@ -209,8 +214,9 @@ public struct PathTrie: Sendable, Equatable {
         }
     }
 
-    /// Drops nodes no longer reachable after a collapse, so the size bound counts only live nodes.
-    private mutating func compact() {
+    /// Drops nodes no longer reachable after a collapse, so the size bound counts only live nodes. Returns
+    /// each old index's new one (-1 for a dropped node).
+    private mutating func compact() -> [Int] {
         var mapping = [Int](repeating: -1, count: nodes.count)
         var kept: [Node] = []
         kept.reserveCapacity(nodes.count)
@@ -227,6 +233,7 @@ public struct PathTrie: Sendable, Equatable {
         }
         _ = visit(0)
         nodes = kept
+        return mapping
     }
 
     static func segments(of path: String) -> [String] {
