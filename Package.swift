@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "VigilK8sAuditWebhook", targets: ["VigilK8sAuditWebhook"]),
         .library(name: "VigilLinux", targets: ["VigilLinux"]),
         .library(name: "VigilEBPF", targets: ["VigilEBPF"]),
+        .library(name: "VigilRules", targets: ["VigilRules"]),
         .library(name: "VigilTestKit", targets: ["VigilTestKit"]),
         .library(name: "VigilAgent", targets: ["VigilAgent"]),
         .executable(name: "vigil-agent", targets: ["vigil-agent"]),
@@ -39,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // The event core: event model, symbols, batches, protocols, engine. No syscalls, no I/O.
@@ -186,6 +188,17 @@ let package = Package(
             swiftSettings: strictSettings,
             plugins: ["BPFCompiler"]
         ),
+        // Rules: the condition language, Falco rule files, the built-in MITRE-mapped pack, the rule detector.
+        .target(
+            name: "VigilRules",
+            dependencies: [
+                "VigilCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("BuiltinRules")],
+            swiftSettings: strictSettings
+        ),
         // In-memory sensor, store, responder and output, and event builders for tests and examples.
         .target(
             name: "VigilTestKit",
@@ -205,6 +218,7 @@ let package = Package(
                 "VigilCloudEventsPush",
                 "VigilK8sAuditWebhook",
                 "VigilEBPF",
+                "VigilRules",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -218,6 +232,7 @@ let package = Package(
                 "VigilCloudEventsPush",
                 "VigilK8sAuditWebhook",
                 "VigilEBPF",
+                "VigilRules",
                 "VigilCore",
                 "VigilSeccomp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -319,6 +334,11 @@ let package = Package(
         .testTarget(
             name: "VigilEBPFTests",
             dependencies: ["VigilEBPF", "VigilLinux", "VigilCore", "VigilTestKit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilRulesTests",
+            dependencies: ["VigilRules", "VigilCore", "VigilTestKit"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -6,6 +6,7 @@ import VigilCloudEventsPush
 import VigilCore
 import VigilEBPF
 import VigilK8sAuditWebhook
+import VigilRules
 import VigilSeccomp
 
 /// `vigil-agent`: Vigil's node agent.
@@ -15,7 +16,7 @@ struct VigilAgentCommand: AsyncParsableCommand {
         commandName: "vigil-agent",
         abstract:
             "Vigil's node agent: behavioral detection and response across cloud, cluster, workload and application.",
-        subcommands: [ReplayCommand.self, RunCommand.self, RecordCommand.self, ProfilesCommand.self])
+        subcommands: [ReplayCommand.self, RunCommand.self, RecordCommand.self, ProfilesCommand.self, RulesCommand.self])
 }
 
 /// Logs to standard error at `level`.
@@ -350,3 +351,38 @@ struct ProfilesCommand: AsyncParsableCommand {
 extension AlertFormat: ExpressibleByArgument {}
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// `vigil-agent rules`: rule files.
+struct RulesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules", abstract: "Check rule files (Vigil's or Falco's).", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compile rule files and print, per rule, whether it loaded or why not.",
+            discussion: "The files are loaded in order, after the built-in pack unless --no-builtin-rules is given.")
+
+        @Argument(help: "Rule files (YAML).") var files: [String] = []
+        @Flag(help: "Leave out the built-in rule pack.") var noBuiltinRules = false
+
+        func run() async throws {
+            let compiled: RuleLoader.Compiled
+            do {
+                (_, compiled) = try RuleSet.load(files: files, builtin: !noBuiltinRules)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            for rule in compiled.rules {
+                print(
+                    "loaded  \(rule.id)  \(rule.name)  [\(rule.kinds.map(\.name).sorted().joined(separator: ","))]"
+                        + (rule.enabled ? "" : " (disabled)"))
+            }
+            for failure in compiled.failures { print("FAILED  \(failure)") }
+            for error in compiled.entryErrors { print("ERROR   \(error)") }
+            print(
+                "\(compiled.rules.count) rules loaded, \(compiled.failures.count) failed, \(compiled.entryErrors.count) entries unreadable"
+            )
+            if !compiled.failures.isEmpty || !compiled.entryErrors.isEmpty { throw ExitCode(1) }
+        }
+    }
+}

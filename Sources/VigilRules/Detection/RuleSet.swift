@@ -1,0 +1,152 @@
+import Foundation
+import VigilCore
+
+/// Compiled rules ready to run: the engine's detector factory builds one ``RuleDetector`` per shard from it.
+public struct RuleSet: Sendable {
+    /// The enabled rules.
+    public let rules: [Rule]
+
+    /// Creates a set from loaded rules; disabled ones are left out.
+    public init(rules: [Rule]) {
+        self.rules = rules.filter(\.enabled)
+    }
+
+    /// Loads Vigil's built-in rule pack (shipped with the library) plus `files`, in that order.
+    public static func load(files: [String], builtin: Bool = true) throws(RuleError) -> (RuleSet, RuleLoader.Compiled) {
+        var loader = RuleLoader()
+        if builtin {
+            for url in BuiltinRules.files { try loader.addFile(at: url.path) }
+        }
+        for file in files { try loader.addFile(at: file) }
+        let compiled = loader.compile()
+        return (RuleSet(rules: compiled.rules), compiled)
+    }
+
+    /// A factory of per-shard detectors over the engine's symbol table.
+    public var detectorFactory: DetectorFactory {
+        let rules = self.rules
+        return { shard in RuleDetector(rules: rules, symbols: shard.symbols) }
+    }
+}
+
+/// Vigil's built-in rule pack: the YAML files in the library's resources.
+public enum BuiltinRules {
+    /// The pack's files, in load order.
+    public static var files: [URL] {
+        guard let folder = Bundle.module.url(forResource: "BuiltinRules", withExtension: nil),
+            let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path)
+        else { return [] }
+        return names.filter { $0.hasSuffix(".yaml") }.sorted().map { folder.appendingPathComponent($0) }
+    }
+}
+
+/// Checks every event of one shard against the rules for its kind and raises a finding per match.
+///
+/// Rules are indexed by event kind when the detector is made; evaluating an event allocates nothing unless
+/// a rule matches (the finding) or the event brings text the shard has not seen (interned once).
+public struct RuleDetector: Detector {
+    private struct Compiled {
+        let rule: Rule
+        let predicate: Predicate
+        let output: OutputTemplate
+    }
+
+    private let byKind: [[Compiled]]
+    private let reader: FieldReader
+
+    /// Compiles `rules` for one shard.
+    public init(rules: [Rule], symbols: SymbolTable) {
+        reader = FieldReader(symbols: symbols)
+        var byKind = [[Compiled]](repeating: [], count: EventKind.counterSlots)
+        for rule in rules where rule.enabled {
+            let compiled = Compiled(
+                rule: rule, predicate: ConditionCompiler.predicate(for: rule.resolved, symbols: symbols),
+                output: OutputTemplate(rule.output))
+            for kind in rule.kinds { byKind[Int(kind.rawValue)].append(compiled) }
+        }
+        self.byKind = byKind
+    }
+
+    public mutating func inspect(_ events: EventBatch, into findings: inout [Finding]) {
+        reader.observe(events)
+        for event in events.events {
+            let candidates = byKind[Int(event.kind.rawValue)]
+            if candidates.isEmpty { continue }
+            for compiled in candidates where compiled.predicate.evaluate(event, reader) {
+                let rule = compiled.rule
+                findings.append(
+                    Finding(
+                        severity: rule.severity, rule: RuleReference(id: rule.id, name: rule.name), mitre: rule.mitre,
+                        event: event, explanation: compiled.output.render(event, reader, fallback: rule.description)))
+            }
+        }
+    }
+}
+
+/// A rule's output text with its `%field` placeholders resolved once.
+struct OutputTemplate {
+    private enum Part {
+        case text(String)
+        case field(FieldID)
+    }
+
+    private let parts: [Part]
+
+    init(_ template: String) {
+        var parts: [Part] = []
+        var text = ""
+        var index = template.startIndex
+        while index < template.endIndex {
+            let character = template[index]
+            guard character == "%" else {
+                text.append(character)
+                index = template.index(after: index)
+                continue
+            }
+            var end = template.index(after: index)
+            while end < template.endIndex,
+                template[end].isLetter || template[end].isNumber || "._[]".contains(template[end])
+            {
+                end = template.index(after: end)
+            }
+            var name = String(template[template.index(after: index)..<end])
+            var argument: String?
+            if let open = name.firstIndex(of: "["), name.hasSuffix("]") {
+                argument = String(name[name.index(after: open)..<name.index(before: name.endIndex)])
+                name = String(name[..<open])
+            }
+            if case .success(let definition) = FieldCatalog.resolve(
+                FieldReference(name: name, argument: argument, location: SourceLocation(line: 0, column: 0)))
+            {
+                if !text.isEmpty { parts.append(.text(text)) }
+                text = ""
+                parts.append(.field(definition.id))
+            } else {
+                text += String(template[index..<end])
+            }
+            index = end
+        }
+        if !text.isEmpty { parts.append(.text(text)) }
+        self.parts = parts
+    }
+
+    /// The text for a match; a field the event lacks prints as `<NA>`, as in Falco.
+    func render(_ event: Event, _ reader: FieldReader, fallback: String) -> String {
+        if parts.isEmpty { return fallback }
+        var result = ""
+        for part in parts {
+            switch part {
+            case .text(let text): result += text
+            case .field(let field):
+                switch reader.value(field, in: event) {
+                case .missing: result += "<NA>"
+                case .symbol(let symbol): result += reader.symbols.string(symbol)
+                case .number(let number): result += String(number)
+                case .address(let address): result += address.description
+                case .bool(let value): result += value ? "true" : "false"
+                }
+            }
+        }
+        return result.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
