@@ -338,7 +338,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilRulesTests",
-            dependencies: ["VigilRules", "VigilCore", "VigilTestKit"],
+            dependencies: ["VigilRules", "VigilCore", "VigilTestKit", "VigilAuditLog", "VigilCloudEvents"],
             swiftSettings: strictSettings
         ),
         .testTarget(
