@@ -412,6 +412,34 @@ func ownMountNamespace() -> UInt32 {
     return UInt32(text.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" }) ?? 0
 }
 
+extension EBPFSensorTests {
+    @Test("a fileless exec (a memfd run through /proc/self/fd) names the memory file as its executable")
+    func filelessExec() async throws {
+        guard kernelTestsAllowed() else { return }
+        let script = """
+            import os
+            fd = os.memfd_create("vigil-fileless", 0)
+            os.write(fd, open("/bin/true", "rb").read())
+            pid = os.fork()
+            if pid == 0:
+                os.execv("/proc/self/fd/%d" % fd, ["fileless-true"])
+            _, status = os.waitpid(pid, 0)
+            print(pid, flush=True)
+            """
+        var child: Child?
+        let run = try await withSensor {
+            child = try runChild("/usr/bin/python3", ["-c", script])
+        }
+        let process = try #require(child)
+        let pid = try #require(Int32(process.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let exec = try #require(run.events(ofPID: pid).first { $0.kind == .processExec })
+        guard case .process(let fields) = exec.fields else { return }
+        #expect(run.text(fields.executable) == "memfd:vigil-fileless")
+        #expect(run.text(fields.fileName).hasPrefix("/proc/self/fd/"))
+        #expect(ArgumentList.split(run.text(fields.arguments)) == ["fileless-true"])
+    }
+}
+
 func describe(_ event: Event, _ run: SensorRun) -> String {
     if case .process(let fields) = event.fields {
         return "\(event.kind) \(run.text(fields.executable)) \(ArgumentList.split(run.text(fields.arguments)))"

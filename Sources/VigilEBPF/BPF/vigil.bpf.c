@@ -290,6 +290,19 @@ static long climb_one_level(__u32 index, void *context) {
     struct mount *mount = walk->mount;
     struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
     struct dentry *mount_root = BPF_CORE_READ(mount, mnt.mnt_root);
+    if (dentry == parent && dentry != mount_root) {
+        // A dentry that is its own parent but no mount's root is a pseudo file (a memfd, a pipe, an anonymous
+        // inode): its name is the whole path, as in "memfd:payload".
+        __u32 length = BPF_CORE_READ(dentry, d_name.len) & 255;
+        __u32 offset = walk->offset & (VIGIL_STRING_MAX - 1);
+        if (length > offset) return 1;
+        offset -= length;
+        BOUND_STRING_OFFSET(offset);
+        bpf_probe_read_kernel(&buffer->bytes[offset], length, BPF_CORE_READ(dentry, d_name.name));
+        walk->offset = offset;
+        walk->complete = 1;
+        return 1;
+    }
     if (dentry == mount_root || dentry == parent) {
         struct mount *mount_parent = BPF_CORE_READ(mount, mnt_parent);
         if (dentry != mount_root || mount_parent == mount) {
