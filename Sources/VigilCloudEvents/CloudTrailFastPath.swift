@@ -16,6 +16,10 @@ struct CloudTrailFastMapper {
     let symbols: SymbolTable
     private var cache = ByteValueCache<Symbol>()
     private var addresses = ByteValueCache<IPAddress>()
+    /// Details texts by their bytes, apart from the short strings so that large texts cannot crowd them out.
+    private var detailsCache = ByteValueCache<Symbol>()
+    /// The details text being written, reused from record to record.
+    private var detailsWriter = JSONWriter(capacity: 1024)
 
     init(symbols: SymbolTable) {
         self.symbols = symbols
@@ -50,6 +54,9 @@ struct CloudTrailFastMapper {
         var resources = Slot()
         var log = Slot()
         var operationName = Slot()
+        var responseElements = Slot()
+        var errorMessage = Slot()
+        var eventType = Slot()
     }
 
     /// Reads the members of the record object at `index`; nil when the record needs the tree path.
@@ -62,6 +69,7 @@ struct CloudTrailFastMapper {
             case 6 where s.matches(a, b, "detail"): return false
             case 8 where s.matches(a, b, "readOnly"): return record.readOnly.fill(with: value)
             case 9 where s.matches(a, b, "eventTime"): return record.eventTime.fill(with: value)
+            case 9 where s.matches(a, b, "eventType"): return record.eventType.fill(with: value)
             case 9 where s.matches(a, b, "eventName"): return record.eventName.fill(with: value)
             case 9 where s.matches(a, b, "awsRegion"): return record.awsRegion.fill(with: value)
             case 9 where s.matches(a, b, "userAgent"): return record.userAgent.fill(with: value)
@@ -71,8 +79,10 @@ struct CloudTrailFastMapper {
             case 11 where s.matches(a, b, "detail-type"): return false
             case 12 where s.matches(a, b, "eventVersion"): return record.eventVersion.fill(with: value)
             case 12 where s.matches(a, b, "userIdentity"): return record.userIdentity.fill(with: value)
+            case 12 where s.matches(a, b, "errorMessage"): return record.errorMessage.fill(with: value)
             case 13 where s.matches(a, b, "operationName"): return record.operationName.fill(with: value)
             case 15 where s.matches(a, b, "sourceIPAddress"): return record.sourceIPAddress.fill(with: value)
+            case 16 where s.matches(a, b, "responseElements"): return record.responseElements.fill(with: value)
             case 17 where s.matches(a, b, "requestParameters"): return record.requestParameters.fill(with: value)
             case 18 where s.matches(a, b, "recipientAccountId"): return record.recipientAccountId.fill(with: value)
             case 19 where s.matches(a, b, "additionalEventData"): return record.additionalEventData.fill(with: value)
@@ -278,12 +288,37 @@ struct CloudTrailFastMapper {
         let errorCode = symbol(s, record.errorCode)
         let resourceSymbol = symbol(s, resource)
         let principal = principalSymbol(s, identity)
+        let details = detailsSymbol(
+            s,
+            [
+                record.userIdentity, record.requestParameters, record.responseElements, record.additionalEventData,
+                record.errorMessage, record.eventType,
+            ])
 
         let cloud = CloudFields(
             provider: .aws, service: service, action: action, region: region, account: account,
             accessKey: accessKey, sourceAddress: address, userAgent: userAgent, errorCode: errorCode,
-            resource: resourceSymbol, flags: flags)
+            resource: resourceSymbol, flags: flags, details: details)
         return Event(time: time, kind: .cloudAPICall, principal: principal, fields: .cloud(cloud))
+    }
+
+    /// The details symbol of the members in `slots` (in the order of ``EventDetailsFormat/cloudTrail``'s keys),
+    /// copied compactly from the bytes: the text the tree path gives for the same record.
+    private mutating func detailsSymbol(_ s: JSONByteScanner, _ slots: [Slot]) -> Symbol {
+        var writer = detailsWriter
+        detailsWriter = JSONWriter(capacity: 0)
+        defer { detailsWriter = writer }
+        let found = EventDetailsFormat.cloudTrail.write(
+            into: &writer, present: { slots[$0].kind != .absent && slots[$0].kind != .null },
+            member: { index, writer in
+                let slot = slots[index]
+                writer.compactValue(s, at: slot.kind == .string ? slot.start - 1 : slot.start)
+            })
+        guard found else { return .none }
+        let symbols = self.symbols
+        return writer.bytes.withUnsafeBytes { bytes in
+            detailsCache.value(bytes, tag: 0) { symbols.intern(String(decoding: bytes, as: UTF8.self)) }
+        }
     }
 
     private mutating func principalSymbol(_ s: JSONByteScanner, _ identity: Identity?) -> Symbol {

@@ -90,7 +90,7 @@ public struct CloudTrailParser: Sendable {
         let requestParameters = try? fields.object("requestParameters")
         let recipient = try fields.string("recipientAccountId")
         let identityAccount = try identity?.string("accountId")
-        let cloud = CloudFields(
+        var cloud = CloudFields(
             provider: .aws,
             service: symbols.intern(core.service),
             action: symbols.intern(core.action),
@@ -104,9 +104,9 @@ public struct CloudTrailParser: Sendable {
                 Self.resource(requestParameters: requestParameters, resources: fields["resources"])),
             flags: flags
         )
-        return Event(
-            time: core.time, kind: .cloudAPICall,
-            principal: symbols.intern(try Self.principal(identity)), fields: .cloud(cloud))
+        let principal = symbols.intern(try Self.principal(identity))
+        cloud.details = symbols.intern(EventDetailsFormat.cloudTrail.text { fields[$0] })
+        return Event(time: core.time, kind: .cloudAPICall, principal: principal, fields: .cloud(cloud))
     }
 
     /// Parses one record (or an EventBridge envelope around one) into a ``CloudTrailRecord``.

@@ -93,6 +93,9 @@ public struct KubernetesAuditRecord: Sendable, Equatable {
     public var roleRefName = ""
     /// Security-relevant facts of the request.
     public var flags: KubernetesFields.Flags = []
+    /// Compact JSON text of the parts of the event rules read beyond the members above (see
+    /// ``KubernetesFields/details``), or empty.
+    public var details = ""
 
     /// Creates an empty record.
     public init() {}
@@ -132,6 +135,7 @@ public struct KubernetesAuditRecord: Sendable, Equatable {
         }
         if username == "system:anonymous" { flags.insert(.anonymous) }
         if let request = object["requestObject"], request.object != nil { readRequestObject(request) }
+        details = EventDetailsFormat.kubernetesAudit.text { object[$0] }
     }
 
     mutating func readRequestObject(_ request: JSONValue) {
@@ -203,6 +207,7 @@ public struct KubernetesAuditRecord: Sendable, Equatable {
                     sourceAddress: sourceIPs.first.flatMap { IPAddress($0) } ?? .none,
                     userAgent: symbols.intern(userAgent),
                     responseCode: responseCode,
-                    flags: flags)))
+                    flags: flags,
+                    details: symbols.intern(details))))
     }
 }

@@ -19,6 +19,10 @@ struct KubernetesFastMapper {
     let symbols: SymbolTable
     private var cache = ByteValueCache<Symbol>()
     private var addresses = ByteValueCache<IPAddress>()
+    /// Details texts by their bytes, apart from the short strings so that large texts cannot crowd them out.
+    private var detailsCache = ByteValueCache<Symbol>()
+    /// The details text being written, reused from event to event.
+    private var detailsWriter = JSONWriter(capacity: 1024)
 
     init(symbols: SymbolTable) {
         self.symbols = symbols
@@ -40,6 +44,8 @@ struct KubernetesFastMapper {
         var userAgent = Slot()
         var responseStatus = Slot()
         var requestObject = Slot()
+        var annotations = Slot()
+        var stage = Slot()
     }
 
     private static let usernameKeys: [StaticString] = ["username"]
@@ -98,6 +104,7 @@ struct KubernetesFastMapper {
             case 4 where s.matches(a, b, "kind"): return m.kind.fill(with: value)
             case 4 where s.matches(a, b, "verb"): return m.verb.fill(with: value)
             case 4 where s.matches(a, b, "user"): return m.user.fill(with: value)
+            case 5 where s.matches(a, b, "stage"): return m.stage.fill(with: value)
             case 7 where s.matches(a, b, "rule_id"): return false
             case 8 where s.matches(a, b, "metadata"): return m.metadata.fill(with: value)
             case 9 where s.matches(a, b, "objectRef"): return m.objectRef.fill(with: value)
@@ -108,6 +115,7 @@ struct KubernetesFastMapper {
             case 10 where s.matches(a, b, "apiVersion"): return m.apiVersion.fill(with: value)
             case 10 where s.matches(a, b, "properties"): return false
             case 10 where s.matches(a, b, "requestURI"): return m.requestURI.fill(with: value)
+            case 11 where s.matches(a, b, "annotations"): return m.annotations.fill(with: value)
             case 12 where s.matches(a, b, "protoPayload"): return false
             case 13 where s.matches(a, b, "requestObject"): return m.requestObject.fill(with: value)
             case 14 where s.matches(a, b, "stageTimestamp"): return m.stageTimestamp.fill(with: value)
@@ -254,11 +262,37 @@ struct KubernetesFastMapper {
         let namespace = symbol(s, ref[2])
         let name = nameText.map { symbols.intern($0) } ?? symbol(s, nameSlot)
         let userAgent = symbol(s, m.userAgent)
+        let details = detailsSymbol(
+            s,
+            [
+                m.user, m.impersonatedUser, m.requestURI, m.objectRef, m.requestObject, m.responseStatus, m.annotations,
+                m.stage,
+            ])
         return Event(
             time: time, kind: .kubernetesRequest, principal: principal,
             fields: .kubernetes(
                 KubernetesFields(
                     verb: verb, resource: resource, subresource: subresource, namespace: namespace, name: name,
-                    sourceAddress: address, userAgent: userAgent, responseCode: responseCode, flags: flags)))
+                    sourceAddress: address, userAgent: userAgent, responseCode: responseCode, flags: flags,
+                    details: details)))
+    }
+
+    /// The details symbol of the members in `slots` (in the order of ``EventDetailsFormat/kubernetesAudit``'s
+    /// keys), copied compactly from the bytes: the text the tree path gives for the same event.
+    private mutating func detailsSymbol(_ s: JSONByteScanner, _ slots: [Slot]) -> Symbol {
+        var writer = detailsWriter
+        detailsWriter = JSONWriter(capacity: 0)
+        defer { detailsWriter = writer }
+        let found = EventDetailsFormat.kubernetesAudit.write(
+            into: &writer, present: { slots[$0].kind != .absent && slots[$0].kind != .null },
+            member: { index, writer in
+                let slot = slots[index]
+                writer.compactValue(s, at: slot.kind == .string ? slot.start - 1 : slot.start)
+            })
+        guard found else { return .none }
+        let symbols = self.symbols
+        return writer.bytes.withUnsafeBytes { bytes in
+            detailsCache.value(bytes, tag: 0) { symbols.intern(String(decoding: bytes, as: UTF8.self)) }
+        }
     }
 }

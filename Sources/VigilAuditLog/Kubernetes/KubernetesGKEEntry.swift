@@ -65,6 +65,26 @@ extension KubernetesAuditRecord {
         time = stamps.lazy.compactMap { RFC3339.parse($0) }.first ?? 0
         if username == "system:anonymous" { flags.insert(.anonymous) }
         if let request = payload["request"], request.object != nil { readRequestObject(request) }
+        details = gkeDetails(request: payload["request"])
+    }
+
+    /// The details an audit `Event` with this record's members would give: `user`, `requestURI`, `objectRef`,
+    /// `requestObject` (the entry's `request`) and `responseStatus`, each only when known.
+    private func gkeDetails(request: JSONValue?) -> String {
+        func object(_ members: [(String, String)]) -> JSONValue? {
+            let kept = members.filter { !$0.1.isEmpty }.map { (key: $0.0, value: JSONValue.string($0.1)) }
+            return kept.isEmpty ? nil : .object(JSONObject(kept))
+        }
+        var members: [String: JSONValue] = [:]
+        members["user"] = object([("username", username)])
+        members["requestURI"] = requestURI.isEmpty ? nil : .string(requestURI)
+        members["objectRef"] = object([
+            ("resource", resource), ("subresource", subresource), ("namespace", namespace), ("name", name),
+            ("apiGroup", apiGroup),
+        ])
+        if let request, request.object != nil { members["requestObject"] = request }
+        members["responseStatus"] = .object(JSONObject([(key: "code", value: .integer(Int64(responseCode)))]))
+        return EventDetailsFormat.kubernetesAudit.text { members[$0] }
     }
 
     /// The HTTP status of a GKE entry: its integer `status.code` (a google.rpc code) mapped to the status the

@@ -243,7 +243,8 @@ public struct EventDecoder: Sendable {
                     region: try r.symbol("region"), account: try r.symbol("account"),
                     accessKey: try r.symbol("access_key"),
                     sourceAddress: try r.address("source_address"), userAgent: try r.symbol("user_agent"),
-                    errorCode: try r.symbol("error_code"), resource: try r.symbol("resource"), flags: flags))
+                    errorCode: try r.symbol("error_code"), resource: try r.symbol("resource"), flags: flags,
+                    details: try r.details()))
         case .kubernetes:
             var flags: KubernetesFields.Flags = []
             for (index, value) in (try r.optionalArray("flags") ?? []).enumerated() {
@@ -259,7 +260,8 @@ public struct EventDecoder: Sendable {
                     subresource: try r.symbol("subresource"),
                     namespace: try r.symbol("namespace"), name: try r.symbol("name"),
                     sourceAddress: try r.address("source_address"), userAgent: try r.symbol("user_agent"),
-                    responseCode: UInt16(try r.uint("response_code", max: 999, default: 0)), flags: flags))
+                    responseCode: UInt16(try r.uint("response_code", max: 999, default: 0)), flags: flags,
+                    details: try r.details()))
         case .http:
             return .http(
                 HTTPFields(
@@ -361,6 +363,15 @@ private struct Reader {
         guard let text = try optionalString(key) else { return .none }
         guard let address = IPAddress(text) else { throw invalid(key, "'\(text)' is not an IP address") }
         return address
+    }
+
+    /// The `details` member: a string holding the JSON text of an object (see ``KubernetesFields/details``).
+    func details() throws(EventDecodingError) -> Symbol {
+        guard let text = try optionalString("details") else { return .none }
+        guard case .object? = try? JSONParser.parse(text) else {
+            throw invalid("details", "expected the JSON text of an object")
+        }
+        return symbols.intern(text)
     }
 
     func socket(_ prefix: String) throws(EventDecodingError) -> SocketAddress {

@@ -166,6 +166,7 @@ public struct EventEncoder: Sendable {
             symbol("resource", f.resource, &writer)
             writer.field("read_only", f.flags.contains(.readOnly))
             writer.field("mfa", f.flags.contains(.mfaAuthenticated))
+            symbol("details", f.details, &writer)
         case .kubernetes(let f):
             symbol("verb", f.verb, &writer)
             symbol("resource", f.resource, &writer)
@@ -179,6 +180,7 @@ public struct EventEncoder: Sendable {
             writer.beginArray()
             for (flag, name) in KubernetesFlagNames.all where f.flags.contains(flag) { writer.string(name) }
             writer.endArray()
+            symbol("details", f.details, &writer)
         case .http(let f):
             symbol("method", f.method, &writer)
             symbol("route", f.route, &writer)

@@ -542,6 +542,14 @@ public struct CloudFields: Sendable, BitwiseCopyable, Equatable {
     public var errorCode: Symbol
     /// The main resource acted on (a user name, a bucket, an instance id).
     public var resource: Symbol
+    /// Compact JSON text of the parts of the original record that rules read beyond these fields, or none.
+    ///
+    /// For CloudTrail it is an object with whichever of `userIdentity`, `requestParameters`,
+    /// `responseElements`, `additionalEventData`, `errorMessage` and `eventType` the record has (not null), in
+    /// that order, each as the record gave it (Falco's `ct.request.*`, `ct.user.identitytype`,
+    /// `json.value[/responseElements/ConsoleLogin]`… read it). The text is interned like any string: records
+    /// that agree on these parts share one symbol.
+    public var details: Symbol
     /// Read-only and MFA flags.
     public var flags: Flags
 
@@ -557,7 +565,8 @@ public struct CloudFields: Sendable, BitwiseCopyable, Equatable {
         userAgent: Symbol = .none,
         errorCode: Symbol = .none,
         resource: Symbol = .none,
-        flags: Flags = []
+        flags: Flags = [],
+        details: Symbol = .none
     ) {
         self.provider = provider
         self.service = service
@@ -570,6 +579,7 @@ public struct CloudFields: Sendable, BitwiseCopyable, Equatable {
         self.errorCode = errorCode
         self.resource = resource
         self.flags = flags
+        self.details = details
     }
 }
 
@@ -618,6 +628,14 @@ public struct KubernetesFields: Sendable, BitwiseCopyable, Equatable {
     public var responseCode: UInt16
     /// Security-relevant facts of the request object.
     public var flags: Flags
+    /// Compact JSON text of the parts of the audit event that rules read beyond these fields, or none.
+    ///
+    /// It is an object with whichever of `user` (groups included), `impersonatedUser`, `requestURI`,
+    /// `objectRef`, `requestObject`, `responseStatus`, `annotations` and `stage` the event has (not null), in
+    /// that order, each as the event gave it (Falco's `ka.req.*`, `ka.user.groups`, `ka.auth.decision` and
+    /// `jevt.value[/…]` read it). Time stamps, the audit id and the response object are left out, so that
+    /// requests that agree on these parts share one interned symbol.
+    public var details: Symbol
 
     /// Creates Kubernetes fields.
     public init(
@@ -629,7 +647,8 @@ public struct KubernetesFields: Sendable, BitwiseCopyable, Equatable {
         sourceAddress: IPAddress = .none,
         userAgent: Symbol = .none,
         responseCode: UInt16 = 0,
-        flags: Flags = []
+        flags: Flags = [],
+        details: Symbol = .none
     ) {
         self.verb = verb
         self.resource = resource
@@ -640,6 +659,7 @@ public struct KubernetesFields: Sendable, BitwiseCopyable, Equatable {
         self.userAgent = userAgent
         self.responseCode = responseCode
         self.flags = flags
+        self.details = details
     }
 }
 

@@ -901,6 +901,77 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// Writes the validated value at `index` of `scanner`'s text, giving exactly the bytes ``value(_:)`` gives
+    /// for that value once parsed: white space is dropped, plain strings and integers are copied, and only a
+    /// string with escapes or a number in another form (a fraction, an exponent, `-0`, more than 18 digits) is
+    /// parsed and written again. A reader that walks bytes can so copy parts of a record without building
+    /// their tree.
+    ///
+    /// The text at `index` must have been validated (``JSONByteScanner/validValue(at:depth:)``).
+    public mutating func compactValue(_ scanner: JSONByteScanner, at index: Int) {
+        beginValue()
+        var i = index
+        var depth = 0
+        repeat {
+            let byte = scanner.base[i]
+            switch byte {
+            case 0x20, 0x0A, 0x0D, 0x09:
+                i += 1
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                bytes.append(byte)
+                depth += 1
+                i += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                bytes.append(byte)
+                depth -= 1
+                i += 1
+            case UInt8(ascii: ","), UInt8(ascii: ":"):
+                bytes.append(byte)
+                i += 1
+            case UInt8(ascii: "\""):
+                var escaped = false
+                let after = scanner.skipString(at: i, escaped: &escaped)
+                if escaped {
+                    appendReparsed(scanner.bytes(i, after))
+                } else {
+                    bytes.append(contentsOf: scanner.bytes(i, after))
+                }
+                i = after
+            case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+                let literal = scanner.slot(at: i)
+                bytes.append(contentsOf: scanner.bytes(literal.start, literal.end))
+                i = literal.end
+            default:
+                let after = scanner.skip(at: i)
+                if Self.isPlainInteger(scanner.bytes(i, after)) {
+                    bytes.append(contentsOf: scanner.bytes(i, after))
+                } else {
+                    appendReparsed(scanner.bytes(i, after))
+                }
+                i = after
+            }
+        } while depth > 0
+    }
+
+    /// Appends the compact text of the one scalar value in `text` (a string or a number), as parsed.
+    private mutating func appendReparsed(_ text: UnsafeRawBufferPointer) {
+        // Validated text always parses; `null` keeps the output valid JSON should it not.
+        let value = (try? JSONParser.parse(text, maximumDepth: 1)) ?? .null
+        var scalar = JSONWriter(capacity: text.count + 8)
+        scalar.value(value)
+        bytes.append(contentsOf: scalar.bytes)
+    }
+
+    /// Whether `text` is an integer the parser keeps as written: an optional minus, then `0` or up to 18
+    /// digits not starting with 0, and not `-0`.
+    private static func isPlainInteger(_ text: UnsafeRawBufferPointer) -> Bool {
+        var digits = text[...]
+        if digits.first == UInt8(ascii: "-") { digits = digits.dropFirst() }
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 &- 0x30 <= 9 }) else { return false }
+        if digits.first == UInt8(ascii: "0") { return digits.count == 1 && text.count == 1 }
+        return true
+    }
+
     /// Writes a key and a string value.
     public mutating func field(_ key: String, _ value: String) {
         self.key(key)

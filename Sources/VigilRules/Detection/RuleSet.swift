@@ -70,6 +70,7 @@ public struct RuleDetector: Detector {
     public mutating func inspect(_ events: EventBatch, into findings: inout [Finding]) {
         reader.observe(events)
         for event in events.events {
+            reader.countEvent()
             let candidates = byKind[Int(event.kind.rawValue)]
             if candidates.isEmpty { continue }
             for compiled in candidates where compiled.predicate.evaluate(event, reader) {
@@ -88,6 +89,8 @@ struct OutputTemplate {
     private enum Part {
         case text(String)
         case field(FieldID)
+        /// A Falco field Vigil's events do not carry: printed as `<NA>`, as Falco prints a missing value.
+        case unavailable
     }
 
     private let parts: [Part]
@@ -105,9 +108,15 @@ struct OutputTemplate {
             }
             var end = template.index(after: index)
             while end < template.endIndex,
-                template[end].isLetter || template[end].isNumber || "._[]".contains(template[end])
+                template[end].isLetter || template[end].isNumber || "._".contains(template[end])
             {
                 end = template.index(after: end)
+            }
+            // An argument runs to its `]`, whatever it holds (`%jevt.value[/requestObject/spec/volumes]`).
+            if end < template.endIndex, template[end] == "[",
+                let close = template[end...].firstIndex(of: "]")
+            {
+                end = template.index(after: close)
             }
             var name = String(template[template.index(after: index)..<end])
             var argument: String?
@@ -115,13 +124,18 @@ struct OutputTemplate {
                 argument = String(name[name.index(after: open)..<name.index(before: name.endIndex)])
                 name = String(name[..<open])
             }
-            if case .success(let definition) = FieldCatalog.resolve(
+            switch FieldCatalog.resolve(
                 FieldReference(name: name, argument: argument, location: SourceLocation(line: 0, column: 0)))
             {
+            case .success(let definition):
                 if !text.isEmpty { parts.append(.text(text)) }
                 text = ""
                 parts.append(.field(definition.id))
-            } else {
+            case .failure(let error) where error.code == .unsupportedField:
+                if !text.isEmpty { parts.append(.text(text)) }
+                text = ""
+                parts.append(.unavailable)
+            case .failure:
                 text += String(template[index..<end])
             }
             index = end
@@ -137,11 +151,15 @@ struct OutputTemplate {
         for part in parts {
             switch part {
             case .text(let text): result += text
+            case .unavailable: result += "<NA>"
             case .field(let field):
                 switch reader.value(field, in: event) {
                 case .missing: result += "<NA>"
                 case .symbol(let symbol): result += reader.symbols.string(symbol)
-                case .number(let number): result += String(number)
+                case .symbols(let list):
+                    // Falco prints a list field as `(a,b)`.
+                    result += "(" + list.map { reader.symbols.string($0) }.joined(separator: ",") + ")"
+                case .number(let number): result += NumberText.text(number, field: field, kind: event.kind)
                 case .address(let address): result += address.description
                 case .bool(let value): result += value ? "true" : "false"
                 }

@@ -17,6 +17,8 @@ public enum FieldType: Sendable, Equatable {
 public enum FieldID: Sendable, Hashable {
     // Any event
     case eventType, eventKind, eventDirection, eventTime, eventResult, eventRawResult, eventFailed, layer
+    /// The event's number in its shard's stream, from 1 (Falco's `evt.num` numbers all events of one host).
+    case eventNumber
     case userID, userName, principal
     case containerID, containerName, containerImage, containerImageRepository
     case workloadName, workloadKind, kubernetesNamespace
@@ -24,8 +26,12 @@ public enum FieldID: Sendable, Hashable {
     case processID, parentProcessID, executablePath, executableName, processArgv0
     case commandLine, arguments, argumentCount, workingDirectory, fileName
     case parentName, parentExecutablePath, parentCommandLine, ancestorName(Int?), exitStatus, effectiveUserID
+    /// The parent's first argument (Falco's `proc.pexe`, the parent's `proc.exe`).
+    case parentArgv0
     // Files
     case filePath, fileDirectory, fileBaseName, fileTarget, openFlags, fileMode, isOpenRead, isOpenWrite
+    /// The descriptor an open returned, -1 when it failed (Falco's `fd.num` on open events).
+    case descriptorNumber
     case descriptorType, descriptorTypeChar
     // Network
     case transport, localAddress, localPort, remoteAddress, remotePort, serverAddress, serverPort
@@ -39,12 +45,16 @@ public enum FieldID: Sendable, Hashable {
     // Cloud
     case cloudProvider, cloudService, cloudSource, cloudAction, cloudRegion, cloudAccount, cloudAccessKey
     case cloudSourceAddress, cloudUserAgent, cloudError, cloudResource, cloudReadOnly, cloudMFA
+    /// Falco's `ct.info`: `<user> via <address> <!><←|→> <action>`, then the bucket, key or host (for outputs).
+    case cloudSummary
     // Kubernetes
     case k8sVerb, k8sResource, k8sSubresource, k8sNamespace, k8sName, k8sSourceAddress, k8sUserAgent
     case k8sResponseCode, k8sPrivileged, k8sHostPath, k8sHostNetwork, k8sHostPID, k8sHostIPC
     case k8sAddedCapabilities, k8sAnonymous, k8sImpersonated
     // HTTP
     case httpMethod, httpRoute, httpPath, httpStatus, httpClientAddress
+    /// A value read from the event's JSON details (Falco's `ka.req.*`, `ct.request.*`, `jevt.value[…]`).
+    case detail(DetailField)
 }
 
 /// A field as the compiler knows it: what it reads, its type, and which event kinds carry it.
@@ -86,6 +96,7 @@ public enum FieldCatalog {
             return .success(definition)
         }
         if let definition = argumentAliases[reference.spelled] { return .success(definition) }
+        if let result = FalcoPluginFields.resolve(reference) { return result }
         let family = reference.name.split(separator: ".").first.map(String.init) ?? reference.name
         if falcoFamiliesVigilLacks.contains(family) || falcoFieldsVigilLacks.contains(reference.name) {
             return .failure(
@@ -99,6 +110,22 @@ public enum FieldCatalog {
                 message: "no event has a field of this name"))
     }
 
+    /// A CloudTrail event name without its API version suffix — eight digits and an optional `v<digits>`
+    /// (`UpdateFunctionCode20150331v2` → `UpdateFunctionCode`) — as the CloudTrail parser stores actions, so that
+    /// Falco's `ct.name = "CreateFunction20150331"` matches.
+    static func cloudActionWithoutVersion(_ name: String) -> String {
+        let utf8 = Array(name.utf8)
+        func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+        var end = utf8.count
+        var index = end
+        while index > 0, isDigit(utf8[index - 1]) { index -= 1 }
+        if index < end, index > 0, utf8[index - 1] == UInt8(ascii: "v") { end = index - 1 }
+        var start = end
+        while start > 0, isDigit(utf8[start - 1]) { start -= 1 }
+        guard end - start == 8, start > 0 else { return name }
+        return String(decoding: utf8[..<start], as: UTF8.self)
+    }
+
     /// Falco field families of which Vigil's catalog has at most a few fields: any other name in them is a
     /// Falco field Vigil's events do not carry.
     static let falcoFamiliesVigilLacks: Set<String> = [
@@ -109,18 +136,19 @@ public enum FieldCatalog {
     /// Falco fields (of the families Vigil mostly covers) that Vigil's events do not carry. Other unknown
     /// names there are typos.
     static let falcoFieldsVigilLacks: Set<String> = [
-        "evt.num", "evt.rawtime", "evt.latency", "evt.cpu", "evt.args", "evt.info", "evt.buffer", "evt.category",
-        "evt.arg.oldpath", "evt.arg.domain", "evt.arg.data", "evt.arg.fd", "evt.arg.pid", "evt.arg.size",
+        "evt.rawtime", "evt.latency", "evt.cpu", "evt.args", "evt.info", "evt.buffer", "evt.category",
+        "evt.arg.domain", "evt.arg.data", "evt.arg.fd", "evt.arg.pid", "evt.arg.size",
         "evt.is_io", "evt.is_io_read", "evt.is_io_write", "evt.is_syslog", "evt.source", "evt.hostname",
-        "proc.tty", "proc.pexe", "proc.sname", "proc.vpid", "proc.vpgid", "proc.sid", "proc.loginshellid",
+        "evt.is_open_exec", "evt.arg.path", "evt.arg.filename", "evt.arg.dirfd",
+        "proc.tty", "proc.sname", "proc.vpid", "proc.vpgid", "proc.sid", "proc.loginshellid",
         "proc.is_exe_upper_layer", "proc.is_exe_writable", "proc.is_exe_from_memfd", "proc.exe_ino",
         "proc.exe_ino.ctime", "proc.exe_ino.mtime", "proc.is_container_healthcheck", "proc.is_container_liveness_probe",
         "proc.is_container_readiness_probe", "proc.env", "proc.duration", "proc.stdin.type", "proc.stdout.type",
         "proc.stdin.name", "proc.stdout.name", "proc.pid.ts", "proc.apid", "proc.aexe", "proc.aexepath",
         "proc.is_vpgid_leader", "proc.fdopencount", "proc.cap_permitted", "proc.cap_effective",
-        "fd.num", "fd.sip.name", "fd.rip.name", "fd.cip.name", "fd.lip.name", "fd.nameraw", "fd.ino", "fd.dev",
-        "fd.connected", "fd.name_changed", "fd.cproto", "fd.sproto", "fd.snet", "fd.cnet", "fd.net", "fd.rnet",
-        "fd.lnet", "fd.is_server", "fd.uid", "fd.containername", "fd.containerdirectory",
+        "fd.sip.name", "fd.rip.name", "fd.cip.name", "fd.lip.name", "fd.nameraw", "fd.ino", "fd.dev",
+        "fd.connected", "fd.name_changed", "fd.ip", "fd.port", "fd.proto", "fd.lproto", "fd.rproto", "fd.cproto",
+        "fd.sproto", "fd.net", "fd.is_server", "fd.uid", "fd.containername", "fd.containerdirectory",
         "container.privileged", "container.mounts", "container.mount", "container.image.tag", "container.image.id",
         "container.type", "container.healthcheck", "container.liveness_probe", "container.readiness_probe",
         "container.start_ts", "container.ip", "container.cni.json", "container.image.digest",
@@ -134,6 +162,7 @@ public enum FieldCatalog {
         var aliases: [String: FieldDefinition] = [:]
         for (argument, name) in [
             ("flags", "evt.arg.flags"), ("name", "evt.arg.name"), ("newpath", "evt.arg.newpath"),
+            ("oldpath", "evt.arg.oldpath"),
             ("target", "evt.arg.target"), ("linkpath", "evt.arg.linkpath"), ("request", "evt.arg.request"),
             ("mode", "evt.arg.mode"), ("uid", "evt.arg.uid"), ("cmd", "evt.arg.cmd"), ("res", "evt.res"),
         ] {
@@ -157,6 +186,7 @@ public enum FieldCatalog {
         add(["evt.res", "event.result"], .eventResult, .string)
         add(["evt.rawres"], .eventRawResult, .number)
         add(["evt.failed", "event.failed"], .eventFailed, .bool)
+        add(["evt.num"], .eventNumber, .number)
         add(["event.layer"], .layer, .string)
         add(["user.uid", "event.uid"], .userID, .number)
         add(["user.name"], .userName, .string)
@@ -182,6 +212,7 @@ public enum FieldCatalog {
         add(["proc.pname", "process.parent.name"], .parentName, .string, process)
         add(["proc.pexepath", "process.parent.executable"], .parentExecutablePath, .string, process)
         add(["proc.pcmdline", "process.parent.command_line"], .parentCommandLine, .string, process)
+        add(["proc.pexe", "process.parent.argv0"], .parentArgv0, .string, process)
         add(["evt.arg.status", "process.exit_status"], .exitStatus, .number, [.processExit])
         add(["user.euid", "process.euid"], .effectiveUserID, .number, [.processExec])
         // Files.
@@ -190,6 +221,8 @@ public enum FieldCatalog {
         add(["fd.filename", "file.name"], .fileBaseName, .string, fileKinds)
         add(["evt.arg.newpath", "evt.arg.linkpath", "file.target"], .fileTarget, .string, fileKinds)
         add(["evt.arg.target"], .filePath, .string, [.fileSymlink])
+        add(["evt.arg.oldpath"], .filePath, .string, [.fileLink, .fileRename])
+        add(["fd.num"], .descriptorNumber, .number, [.fileOpen])
         add(["evt.arg.flags", "file.flags"], .openFlags, .number, [.fileOpen, .fileUnlink, .memfdCreate])
         add(["evt.arg.mode", "file.mode"], .fileMode, .number, [.fileOpen, .fileChmod])
         add(["evt.is_open_read"], .isOpenRead, .bool, [.fileOpen])
@@ -198,13 +231,15 @@ public enum FieldCatalog {
         add(["fd.typechar"], .descriptorTypeChar, .string, fileKinds.union(networkKinds))
         // Network.
         add(["fd.l4proto", "network.transport"], .transport, .string, networkKinds)
-        add(["fd.lip", "network.local.address"], .localAddress, .address, networkKinds)
+        add(["fd.lip", "fd.lnet", "network.local.address"], .localAddress, .address, networkKinds)
         add(["fd.lport", "network.local.port"], .localPort, .number, networkKinds)
-        add(["fd.rip", "network.remote.address"], .remoteAddress, .address, networkKinds.union([.dnsQuery]))
+        add(["fd.rip", "fd.rnet", "network.remote.address"], .remoteAddress, .address, networkKinds.union([.dnsQuery]))
         add(["fd.rport", "network.remote.port"], .remotePort, .number, networkKinds.union([.dnsQuery]))
-        add(["fd.sip"], .serverAddress, .address, networkKinds)
+        // Falco's fd.*net fields match an end's address against networks (`fd.snet in (10.0.0.0/8)`), as
+        // addresses do here.
+        add(["fd.sip", "fd.snet"], .serverAddress, .address, networkKinds)
         add(["fd.sport"], .serverPort, .number, networkKinds)
-        add(["fd.cip"], .clientAddress, .address, networkKinds)
+        add(["fd.cip", "fd.cnet"], .clientAddress, .address, networkKinds)
         add(["fd.cport"], .clientPort, .number, networkKinds)
         add(["fd.sockname", "network.connection"], .descriptorName, .string, networkKinds)
         // DNS.
@@ -244,7 +279,9 @@ public enum FieldCatalog {
         add(["cloud.resource"], .cloudResource, .string, cloud)
         add(["ct.readonly", "cloud.read_only"], .cloudReadOnly, .bool, cloud)
         add(["ct.additionaleventdata.mfaused", "cloud.mfa"], .cloudMFA, .bool, cloud)
-        add(["ct.user", "ct.user.arn", "cloud.principal"], .principal, .string, cloud)
+        add(["cloud.principal"], .principal, .string, cloud)
+        add(["ct.shortsrc"], .cloudService, .string, cloud)
+        add(["ct.info"], .cloudSummary, .string, cloud)
         // Kubernetes (Falco's k8s audit names, ka.*).
         let k8s: Set<EventKind> = [.kubernetesRequest]
         add(["ka.verb", "k8s.verb"], .k8sVerb, .string, k8s)
@@ -256,14 +293,16 @@ public enum FieldCatalog {
         add(["ka.useragent", "k8s.user_agent"], .k8sUserAgent, .string, k8s)
         add(["ka.response.code", "k8s.response_code"], .k8sResponseCode, .number, k8s)
         add(["ka.user.name", "k8s.user"], .principal, .string, k8s)
-        add(["ka.req.pod.containers.privileged", "k8s.pod.privileged"], .k8sPrivileged, .bool, k8s)
+        add(["k8s.pod.privileged"], .k8sPrivileged, .bool, k8s)
         add(["k8s.pod.host_path"], .k8sHostPath, .bool, k8s)
-        add(["ka.req.pod.host_network", "k8s.pod.host_network"], .k8sHostNetwork, .bool, k8s)
-        add(["ka.req.pod.host_pid", "k8s.pod.host_pid"], .k8sHostPID, .bool, k8s)
-        add(["ka.req.pod.host_ipc", "k8s.pod.host_ipc"], .k8sHostIPC, .bool, k8s)
+        add(["k8s.pod.host_network"], .k8sHostNetwork, .bool, k8s)
+        add(["k8s.pod.host_pid"], .k8sHostPID, .bool, k8s)
+        add(["k8s.pod.host_ipc"], .k8sHostIPC, .bool, k8s)
         add(["k8s.pod.added_capabilities"], .k8sAddedCapabilities, .bool, k8s)
         add(["k8s.anonymous"], .k8sAnonymous, .bool, k8s)
         add(["k8s.impersonated"], .k8sImpersonated, .bool, k8s)
+        // The time of JSON events (Falco's json plugin): always there, so `jevt.rawtime exists` is always true.
+        add(["jevt.rawtime", "json.rawtime"], .eventTime, .number, [.kubernetesRequest, .cloudAPICall])
         // HTTP.
         let http: Set<EventKind> = [.httpRequest]
         add(["http.method"], .httpMethod, .string, http)

@@ -7,6 +7,10 @@ public enum FieldValue: Sendable, Equatable {
     case missing
     /// Text, interned.
     case symbol(Symbol)
+    /// The texts of a list field (Falco's `string (list)` fields, such as `ka.req.pod.containers.image`), never
+    /// empty. A comparison holds when any element passes it, except `in`, which needs every element in its
+    /// list (Falco's rule), and `!=`, which needs no element equal.
+    case symbols([Symbol])
     case number(Int64)
     case address(IPAddress)
     case bool(Bool)
@@ -47,12 +51,19 @@ public final class FieldReader {
     private var argv0s: [Symbol: Symbol] = [:]
     private var shortContainerIDs: [Symbol: Symbol] = [:]
     private var cloudSources: [Symbol: Symbol] = [:]
+    /// Parsed details texts by symbol, bounded by ``detailsCacheLimit`` entries and ``detailsCacheBytes`` bytes.
+    private var parsedDetails: [Symbol: JSONValue] = [:]
+    private var parsedDetailsBytes = 0
+    private let detailsCacheLimit = 4096
+    private let detailsCacheBytes = 64 << 20
     private var userNames: [UInt32: Symbol] = [:]
     private let eventTypes: [Symbol]
     private let results: [Int32: Symbol]
     private let host: Symbol
     private let success: Symbol
     private let cacheLimit = 1 << 16
+    /// How many events the detector has read, the current one included (``FieldID/eventNumber``).
+    private(set) var eventNumber: Int64 = 0
 
     /// Creates a reader; `userNames` maps uids to names (by default from /etc/passwd).
     public init(symbols: SymbolTable, userNames: [UInt32: String]? = nil) {
@@ -91,6 +102,9 @@ public final class FieldReader {
         if processes.count > cacheLimit { processes.removeAll(keepingCapacity: true) }
     }
 
+    /// Counts the event about to be checked, numbering it for ``FieldID/eventNumber``.
+    func countEvent() { eventNumber &+= 1 }
+
     // MARK: Values
 
     /// The value of `field` in `event`.
@@ -105,6 +119,7 @@ public final class FieldReader {
         case .eventKind: return .symbol(symbols.intern(event.kind.name))
         case .eventDirection: return .symbol(symbols.intern("<"))
         case .eventTime: return .number(event.time)
+        case .eventNumber: return .number(eventNumber)
         case .eventResult:
             guard let result = Self.result(of: event) else { return .missing }
             if result >= 0 { return .symbol(success) }
@@ -126,6 +141,7 @@ public final class FieldReader {
         case .workloadName: return workloadValue(event) { $0.name }
         case .workloadKind: return workloadValue(event) { $0.kind }
         case .kubernetesNamespace: return workloadValue(event) { $0.namespace }
+        case .detail(let detail): return detailValue(detail, event)
         default:
             break
         }
@@ -185,7 +201,7 @@ public final class FieldReader {
             }
         case .syscall(let fields):
             if field == .syscallNumber { return .number(Int64(fields.number)) }
-        case .cloud(let fields): return cloudValue(field, fields)
+        case .cloud(let fields): return cloudValue(field, event, fields)
         case .kubernetes(let fields): return kubernetesValue(field, fields)
         case .http(let fields):
             switch field {
@@ -222,7 +238,7 @@ public final class FieldReader {
         case .exitStatus: return .number(Int64(fields.exitStatus))
         case .effectiveUserID:
             return fields.effectiveUID == Event.unknownUID ? .missing : .number(Int64(fields.effectiveUID))
-        case .parentName, .parentExecutablePath, .parentCommandLine, .ancestorName:
+        case .parentName, .parentExecutablePath, .parentCommandLine, .parentArgv0, .ancestorName:
             return ancestry(field, parent: fields.parent)
         default: return nil
         }
@@ -243,7 +259,7 @@ public final class FieldReader {
         case .arguments: return known.map { nonEmpty(argumentText($0.arguments)) } ?? .missing
         case .argumentCount: return known.map { .number(argumentCount($0.arguments)) } ?? .missing
         case .parentProcessID: return known.map { .number(Int64($0.parent.pid)) } ?? .missing
-        case .parentName, .parentExecutablePath, .parentCommandLine, .ancestorName:
+        case .parentName, .parentExecutablePath, .parentCommandLine, .parentArgv0, .ancestorName:
             guard let known else { return .missing }
             return ancestry(field, parent: known.parent)
         default: return .missing
@@ -258,6 +274,7 @@ public final class FieldReader {
         case .parentName: return info.executable.isNone ? .missing : .symbol(baseName(info.executable))
         case .parentExecutablePath: return nonEmpty(info.executable)
         case .parentCommandLine: return info.arguments.isNone ? .missing : .symbol(commandLine(info.arguments))
+        case .parentArgv0: return info.arguments.isNone ? .missing : nonEmpty(argv0(info.arguments))
         case .ancestorName(let depth):
             var current: ProcessInfo? = info
             for _ in 1..<max(1, depth ?? 1) { current = current.flatMap { processes[$0.parent] } }
@@ -292,6 +309,9 @@ public final class FieldReader {
         case .fileMode: return .number(Int64(fields.mode))
         case .isOpenRead: return .bool(fields.flags & 3 == 0 || fields.flags & 3 == 2)
         case .isOpenWrite: return .bool(fields.flags & 3 != 0)
+        case .descriptorNumber:
+            guard event.kind == .fileOpen else { return nil }
+            return .number(fields.result >= 0 ? Int64(fields.result) : -1)
         case .descriptorType: return .symbol(symbols.intern("file"))
         case .descriptorTypeChar: return .symbol(symbols.intern("f"))
         default: return nil
@@ -324,7 +344,7 @@ public final class FieldReader {
         }
     }
 
-    private func cloudValue(_ field: FieldID, _ fields: CloudFields) -> FieldValue {
+    private func cloudValue(_ field: FieldID, _ event: Event, _ fields: CloudFields) -> FieldValue {
         switch field {
         case .cloudProvider: return .symbol(symbols.intern(String(describing: fields.provider)))
         case .cloudService: return nonEmpty(fields.service)
@@ -341,8 +361,71 @@ public final class FieldReader {
         case .cloudResource: return nonEmpty(fields.resource)
         case .cloudReadOnly: return .bool(fields.flags.contains(.readOnly))
         case .cloudMFA: return .bool(fields.flags.contains(.mfaAuthenticated))
+        case .cloudSummary: return .symbol(symbols.intern(cloudSummary(event, fields)))
         default: return .missing
         }
+    }
+
+    /// Falco's `ct.info`: who, from where, whether it failed (`!`), read (`←`) or write (`→`), which action,
+    /// then the S3 object, bucket or host it names. The caller's address stands for CloudTrail's
+    /// `sourceIPAddress`, which Vigil keeps only when it is an address.
+    private func cloudSummary(_ event: Event, _ fields: CloudFields) -> String {
+        let details = fields.details.isNone ? JSONValue.null : parsedDetails(fields.details)
+        let user = DetailField.cloudUser(details["userIdentity"]) ?? symbols.string(event.principal)
+        var summary = user
+        if fields.sourceAddress != .none { summary += " via \(fields.sourceAddress)" }
+        summary += " " + (fields.errorCode.isNone ? "" : "!") + (fields.flags.contains(.readOnly) ? "←" : "→")
+        summary += " " + symbols.string(fields.action)
+        let request = details["requestParameters"]
+        if let bucket = request?["bucketName"]?.string, let key = request?["key"]?.string {
+            summary += " URI=s3://\(bucket)/\(key)"
+        } else if let bucket = request?["bucketName"]?.string {
+            summary += " Bucket=\(bucket)"
+        } else if let host = request?["Host"]?.string {
+            summary += " Host=\(host)"
+        }
+        return summary
+    }
+
+    // MARK: Details
+
+    /// The details symbol of a Kubernetes or cloud event, or none.
+    static func details(of event: Event) -> Symbol {
+        switch event.fields {
+        case .kubernetes(let fields): return fields.details
+        case .cloud(let fields): return fields.details
+        default: return .none
+        }
+    }
+
+    /// A value read from the event's details; missing when the event has none or they lack it.
+    private func detailValue(_ field: DetailField, _ event: Event) -> FieldValue {
+        let details: Symbol
+        switch (event.fields, field.source) {
+        case (.kubernetes(let fields), .kubernetes), (.kubernetes(let fields), .any): details = fields.details
+        case (.cloud(let fields), .cloud), (.cloud(let fields), .any): details = fields.details
+        default: return .missing
+        }
+        guard !details.isNone else { return .missing }
+        if case .whole = field.extraction { return .symbol(details) }
+        let texts = field.texts(in: parsedDetails(details))
+        guard let first = texts.first else { return .missing }
+        return field.isList ? .symbols(texts.map { symbols.intern($0) }) : .symbol(symbols.intern(first))
+    }
+
+    /// The parsed details text of `symbol`, parsed once and remembered. Text that does not parse (the symbol
+    /// table's overflow symbol) reads as null, so that every value in it is missing.
+    private func parsedDetails(_ symbol: Symbol) -> JSONValue {
+        if let known = parsedDetails[symbol] { return known }
+        let text = symbols.string(symbol)
+        let value = (try? JSONParser.parse(text)) ?? .null
+        if parsedDetails.count >= detailsCacheLimit || parsedDetailsBytes + text.utf8.count > detailsCacheBytes {
+            parsedDetails.removeAll(keepingCapacity: true)
+            parsedDetailsBytes = 0
+        }
+        parsedDetails[symbol] = value
+        parsedDetailsBytes += text.utf8.count
+        return value
     }
 
     private func kubernetesValue(_ field: FieldID, _ fields: KubernetesFields) -> FieldValue {

@@ -115,6 +115,10 @@ public struct ConditionCompiler: Sendable {
             case .list(let items): values = expand(items)
             }
             try check(definition, comparison, &values, rule: rule, location: location, token: reference.spelled)
+            if definition.id == .cloudAction, comparison.isIdentity {
+                // Events keep the action without its API version (`CreateFunction20150331` → `CreateFunction`).
+                values = values.map(FieldCatalog.cloudActionWithoutVersion)
+            }
             return .compare(definition, comparison, values)
         }
     }
@@ -160,10 +164,13 @@ public struct ConditionCompiler: Sendable {
                 throw fail(.unsupportedOperator, "text cannot be ordered with '\(comparison.rawValue)'")
             }
         case .number:
+            // Text operators compare the number's text as Falco gives it (`evt.arg.flags contains O_TRUNC`,
+            // `ka.response.code startswith 2`): see NumberText.
+            if comparison.isTextTest { return }
             guard
                 [.equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual, .in, .intersects].contains(
                     comparison)
-            else { throw fail(.unsupportedOperator, "a number takes =, !=, <, <=, >, >= or in") }
+            else { throw fail(.unsupportedOperator, "a number takes =, !=, <, <=, >, >=, in or a text operator") }
             for value in values where Self.number(value) == nil {
                 throw fail(.invalidValue, "'\(value)' is not a number", token: value)
             }
@@ -175,8 +182,8 @@ public struct ConditionCompiler: Sendable {
                 throw fail(.invalidValue, "'\(value)' is not an address or a CIDR range", token: value)
             }
         case .bool:
-            guard comparison == .equal || comparison == .notEqual else {
-                throw fail(.unsupportedOperator, "a boolean takes = or !=")
+            guard comparison.isIdentity else {
+                throw fail(.unsupportedOperator, "a boolean takes =, !=, in or intersects")
             }
             for value in values where Self.boolean(value) == nil {
                 throw fail(.invalidValue, "'\(value)' is not true or false", token: value)
@@ -206,37 +213,51 @@ public struct ConditionCompiler: Sendable {
         case .and(let terms): return AndPredicate(terms.map { predicate(for: $0, symbols: symbols) })
         case .or(let terms): return OrPredicate(terms.map { predicate(for: $0, symbols: symbols) })
         case .not(let term): return NotPredicate(predicate(for: term, symbols: symbols))
-        case .exists(let field): return ExistsPredicate(field.id)
+        case .exists(let field):
+            return readsDetails(field) ? DetailsPredicate(ExistsPredicate(field.id)) : ExistsPredicate(field.id)
         case .compare(let field, let comparison, let values):
-            switch field.type {
-            case .number:
-                return NumberPredicate(
-                    field: field.id, comparison: comparison, values: Set(values.compactMap(ConditionCompiler.number)))
-            case .bool:
-                let expected = values.first.flatMap(ConditionCompiler.boolean) ?? false
-                return BoolPredicate(field: field.id, expected: comparison == .notEqual ? !expected : expected)
-            case .address:
-                return AddressPredicate(
-                    field: field.id, ranges: values.compactMap(AddressRange.init), negated: comparison == .notEqual)
-            case .string:
-                return textPredicate(field, comparison, values, symbols: symbols)
+            let test = comparisonPredicate(field, comparison, values, symbols: symbols)
+            return readsDetails(field) ? DetailsPredicate(test) : test
+        }
+    }
+
+    private static func readsDetails(_ field: FieldDefinition) -> Bool {
+        if case .detail = field.id { return true }
+        return false
+    }
+
+    private static func comparisonPredicate(
+        _ field: FieldDefinition, _ comparison: ComparisonOperator, _ values: [String], symbols: SymbolTable
+    ) -> Predicate {
+        switch field.type {
+        case .number:
+            if comparison.isTextTest {
+                return NumberTextPredicate(field: field.id, test: textTest(comparison, values))
             }
+            return NumberPredicate(
+                field: field.id, comparison: comparison, values: Set(values.compactMap(ConditionCompiler.number)))
+        case .bool:
+            var accepted = Set(values.compactMap(ConditionCompiler.boolean))
+            if comparison == .notEqual { accepted = Set([true, false]).subtracting(accepted) }
+            return BoolPredicate(field: field.id, accepted: accepted)
+        case .address:
+            return AddressPredicate(
+                field: field.id, ranges: values.compactMap(AddressRange.init), negated: comparison == .notEqual)
+        case .string:
+            return textPredicate(field, comparison, values, symbols: symbols)
         }
     }
 
     private static func textPredicate(
         _ field: FieldDefinition, _ comparison: ComparisonOperator, _ values: [String], symbols: SymbolTable
     ) -> Predicate {
-        let identity =
-            comparison == .equal || comparison == .notEqual || comparison == .in
-            || comparison == .intersects
-        if identity {
+        if comparison.isIdentity {
             let set = Set(values.map { symbols.intern($0) })
             let negated = comparison == .notEqual
             if case .ancestorName(nil) = field.id {
                 return AnyAncestorPredicate { name, _ in set.contains(name) != negated }
             }
-            return SymbolSetPredicate(field: field.id, symbols: set, negated: negated)
+            return SymbolSetPredicate(field: field.id, symbols: set, comparison: comparison)
         }
         let test = textTest(comparison, values)
         if case .ancestorName(nil) = field.id {

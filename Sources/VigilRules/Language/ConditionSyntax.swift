@@ -39,6 +39,12 @@ public enum ComparisonOperator: String, Sendable, CaseIterable {
     /// Whether the operator takes a parenthesised list.
     var takesList: Bool { self == .in || self == .intersects || self == .pmatch }
 
+    /// Whether the operator compares values for equality (`=`, `!=`, `in`, `intersects`).
+    var isIdentity: Bool { self == .equal || self == .notEqual || self == .in || self == .intersects }
+
+    /// Whether the operator tests text against text (`contains`, `startswith`, `glob`…, not identity).
+    var isTextTest: Bool { !isIdentity && ![.less, .lessOrEqual, .greater, .greaterOrEqual, .regex].contains(self) }
+
     /// Reads an operator's spelling (`==` is `=`).
     init?(spelling: String) {
         if spelling == "==" {

@@ -45,23 +45,37 @@ final class ExistsPredicate: Predicate {
     }
 }
 
-/// `=`, `!=` and `in` on text: symbol identity, since constants are interned when compiled.
+/// `=`, `!=`, `in` and `intersects` on text: symbol identity, since constants are interned when compiled.
+///
+/// On a list field `=` and `intersects` hold when any element is in the set, `in` when every element is
+/// (Falco's rule for list fields), and `!=` when none is.
 final class SymbolSetPredicate: Predicate {
     let field: FieldID
     let symbols: Set<Symbol>
-    let negated: Bool
-    init(field: FieldID, symbols: Set<Symbol>, negated: Bool) {
+    let comparison: ComparisonOperator
+    init(field: FieldID, symbols: Set<Symbol>, comparison: ComparisonOperator) {
         self.field = field
         self.symbols = symbols
-        self.negated = negated
+        self.comparison = comparison
     }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        guard case .symbol(let symbol) = reader.value(field, in: event) else { return false }
-        return symbols.contains(symbol) != negated
+        switch reader.value(field, in: event) {
+        case .symbol(let symbol):
+            return symbols.contains(symbol) != (comparison == .notEqual)
+        case .symbols(let list):
+            switch comparison {
+            case .in: return list.allSatisfy { symbols.contains($0) }
+            case .notEqual: return !list.contains { symbols.contains($0) }
+            default: return list.contains { symbols.contains($0) }
+            }
+        default:
+            return false
+        }
     }
 }
 
-/// A text test other than identity (`contains`, `startswith`, `glob`, `pmatch`…), memoised by symbol.
+/// A text test other than identity (`contains`, `startswith`, `glob`, `pmatch`…), memoised by symbol; on a
+/// list field it holds when any element passes.
 final class TextPredicate: Predicate {
     let field: FieldID
     let test: (String) -> Bool
@@ -71,11 +85,60 @@ final class TextPredicate: Predicate {
         self.test = test
     }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        guard case .symbol(let symbol) = reader.value(field, in: event) else { return false }
+        switch reader.value(field, in: event) {
+        case .symbol(let symbol): return passes(symbol, reader)
+        case .symbols(let list): return list.contains { passes($0, reader) }
+        default: return false
+        }
+    }
+    private func passes(_ symbol: Symbol, _ reader: FieldReader) -> Bool {
         if let known = memo[symbol] { return known }
         let result = test(reader.symbols.string(symbol))
         if memo.count >= 1 << 16 { memo.removeAll(keepingCapacity: true) }
         memo[symbol] = result
+        return result
+    }
+}
+
+/// A text test on a number's text as Falco gives it (``NumberText``: `evt.arg.flags contains O_TRUNC`,
+/// `ka.response.code startswith 2`), memoised by number and event kind.
+final class NumberTextPredicate: Predicate {
+    private struct Key: Hashable {
+        var number: Int64
+        var kind: EventKind
+    }
+
+    let field: FieldID
+    let test: (String) -> Bool
+    private var memo: [Key: Bool] = [:]
+    init(field: FieldID, test: @escaping (String) -> Bool) {
+        self.field = field
+        self.test = test
+    }
+    override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
+        guard case .number(let number) = reader.value(field, in: event) else { return false }
+        let key = Key(number: number, kind: event.kind)
+        if let known = memo[key] { return known }
+        let result = test(NumberText.text(number, field: field, kind: event.kind))
+        if memo.count >= 1 << 12 { memo.removeAll(keepingCapacity: true) }
+        memo[key] = result
+        return result
+    }
+}
+
+/// A test of a field read from an event's details, remembered per details symbol: such a value depends on the
+/// details text alone, so an event whose details were seen before is decided without reading them again.
+final class DetailsPredicate: Predicate {
+    let inner: Predicate
+    private var memo: [Symbol: Bool] = [:]
+    init(_ inner: Predicate) { self.inner = inner }
+    override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
+        let details = FieldReader.details(of: event)
+        if details.isNone { return inner.evaluate(event, reader) }
+        if let known = memo[details] { return known }
+        let result = inner.evaluate(event, reader)
+        if memo.count >= 1 << 12 { memo.removeAll(keepingCapacity: true) }
+        memo[details] = result
         return result
     }
 }
@@ -117,16 +180,17 @@ final class NumberPredicate: Predicate {
     }
 }
 
+/// A boolean against the values it may take (`= true`, `!= true`, `in (true)`).
 final class BoolPredicate: Predicate {
     let field: FieldID
-    let expected: Bool
-    init(field: FieldID, expected: Bool) {
+    let accepted: Set<Bool>
+    init(field: FieldID, accepted: Set<Bool>) {
         self.field = field
-        self.expected = expected
+        self.accepted = accepted
     }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
         guard case .bool(let value) = reader.value(field, in: event) else { return false }
-        return value == expected
+        return accepted.contains(value)
     }
 }
 
@@ -148,9 +212,14 @@ final class AddressPredicate: Predicate {
 }
 
 /// An address, or a network in CIDR notation (`10.0.0.0/8`, `fd00::/8`).
+///
+/// The network and its mask are kept as the four words of ``IPAddress``, so a test is four masked compares with
+/// no allocation. An IPv4 address sits in the last word (`::ffff:a.b.c.d`): its prefix counts from there.
 struct AddressRange: Equatable {
     let address: IPAddress
     let prefixLength: Int
+    private let network: [UInt32]
+    private let mask: [UInt32]
 
     init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1)
@@ -163,19 +232,23 @@ struct AddressRange: Equatable {
             prefixLength = maximum
         }
         self.address = address
+        // Mask bits per word, counted from the first word of the family's address.
+        var remaining = prefixLength
+        var mask: [UInt32] = [0, 0, 0, 0]
+        for index in (address.family == .v4 ? 3 : 0)..<4 where remaining > 0 {
+            let bits = min(32, remaining)
+            mask[index] = bits == 32 ? .max : ~(UInt32.max >> UInt32(bits))
+            remaining -= bits
+        }
+        let words = [address.words.0, address.words.1, address.words.2, address.words.3]
+        self.mask = mask
+        self.network = zip(words, mask).map { $0 & $1 }
     }
 
     func contains(_ candidate: IPAddress) -> Bool {
         guard candidate.family == address.family else { return false }
-        let network = address.bytes
-        let bytes = candidate.bytes
-        var remaining = prefixLength
-        for index in network.indices where remaining > 0 {
-            let bits = min(8, remaining)
-            let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
-            if network[index] & mask != bytes[index] & mask { return false }
-            remaining -= bits
-        }
-        return true
+        let words = candidate.words
+        return words.0 & mask[0] == network[0] && words.1 & mask[1] == network[1]
+            && words.2 & mask[2] == network[2] && words.3 & mask[3] == network[3]
     }
 }

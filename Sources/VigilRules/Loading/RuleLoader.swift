@@ -327,8 +327,9 @@ public struct RuleLoader {
         }
     }
 
-    /// The mapping from a `mitre:` key, or else from Falco tags (`mitre_execution`, `T1059.004`). A rule
-    /// needs both a tactic and a technique: findings always carry them.
+    /// The mapping from a `mitre:` key, or else from Falco tags (`mitre_execution`, `T1059.004`), or else, for
+    /// a rule with no MITRE tag at all, from ``FalcoMITRE`` (Falco's plugin rules carry none). A rule needs both
+    /// a tactic and a technique: findings always carry them.
     static func mitre(_ node: Node?, tags: [String], rule: String) throws(RuleError) -> MITREMapping {
         var tactic: MITRETactic?
         var technique: String?
@@ -338,6 +339,7 @@ public struct RuleLoader {
         } else {
             tactic = tags.lazy.compactMap { $0.hasPrefix("mitre_") ? MITRETactic($0) : nil }.first
             technique = tags.first { MITREMapping.isTechniqueID($0) }
+            if tactic == nil, technique == nil, let known = FalcoMITRE.mapping(forRule: rule) { return known }
         }
         guard let tactic, let technique, MITREMapping.isTechniqueID(technique) else {
             throw RuleError(
