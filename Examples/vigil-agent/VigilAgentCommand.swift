@@ -44,14 +44,28 @@ struct StoreOption: ParsableArguments {
     }
 }
 
+/// The `--rules` and `--no-builtin-rules` options shared by `run` and `replay`.
+struct RuleOptions: ParsableArguments {
+    @Option(
+        name: .long, parsing: .upToNextOption,
+        help: "Rule files (Vigil's or Falco's format) to check besides the built-in pack.")
+    var rules: [String] = []
+
+    @Flag(help: "Leave out the built-in rule pack.")
+    var noBuiltinRules = false
+
+    var selection: RuleSelection { RuleSelection(files: rules, builtin: !noBuiltinRules) }
+}
+
 /// `vigil-agent replay`: learn from recorded events, then detect on others.
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Learn baselines from recorded events, then report deviations in other recorded events.",
         discussion: """
-            Inputs are recognised by content. This version reads Vigil JSON Lines event files.
-            Without --learn, only detections that need no learned profile can fire.
+            Inputs are recognised by content: Vigil JSON Lines event files, Linux audit logs, Kubernetes audit \
+            logs and CloudTrail records. Without --learn, only rules and detections that need no learned profile \
+            can fire. Every selected rule must load (see `vigil-agent rules check`).
             """)
 
     @Option(name: .long, parsing: .upToNextOption, help: "Event files to learn normal behavior from.")
@@ -74,11 +88,13 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @OptionGroup var storeOption: StoreOption
 
+    @OptionGroup var ruleOptions: RuleOptions
+
     func run() async throws {
         bootstrapLogging(logLevel)
         let replay = Replay(
             learnFiles: learn, detectFiles: detect, alertsPath: alerts, format: format, shards: shards,
-            store: try storeOption.location())
+            store: try storeOption.location(), rules: ruleOptions.selection)
         let summary: Replay.Summary
         do {
             summary = try await replay.run()
@@ -112,8 +128,9 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Start the live sensors and the engine on this host.",
         discussion: """
             The eBPF sensor is on unless --no-ebpf is given. Each new workload or principal learns its profile \
-            for --learn-for, then deviations are reported. Profiles are saved to the store periodically and on \
-            shutdown (SIGTERM or SIGINT).
+            for --learn-for, then deviations are reported. Rules (the built-in pack and --rules files) are \
+            checked from the start; every one must load (see `vigil-agent rules check`). Profiles are saved to \
+            the store periodically and on shutdown (SIGTERM or SIGINT).
             """)
 
     @OptionGroup var ebpfOptions: EBPFOptions
@@ -163,6 +180,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var storeOption: StoreOption
 
+    @OptionGroup var ruleOptions: RuleOptions
+
     func run() async throws {
         bootstrapLogging(logLevel)
         let location = try storeOption.location()
@@ -182,7 +201,7 @@ struct RunCommand: AsyncParsableCommand {
             ebpf: ebpfOptions.configuration, kubernetesAuditWebhook: try webhookConfiguration(),
             linuxAuditLog: linuxAudit, kubernetesAuditLog: k8sAudit, cloudTrailDirectory: cloudtrail,
             cloudPush: push, learnFor: learnFor, store: location,
-            alertsPath: alerts, format: format)
+            alertsPath: alerts, format: format, rules: ruleOptions.selection)
         do {
             try await run.run(logger: Logger(label: "vigil.agent"))
         } catch let error as AgentError {

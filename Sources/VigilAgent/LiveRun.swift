@@ -8,9 +8,11 @@ import VigilCore
 import VigilEBPF
 import VigilK8sAuditWebhook
 import VigilProfiles
+import VigilRules
 
 /// What `vigil-agent run` does: start the configured live sensors with the engine, learn profiles for a
-/// while, then detect, saving profiles as it goes, until SIGTERM or SIGINT.
+/// while, then detect, saving profiles as it goes, until SIGTERM or SIGINT. The selected rules are checked
+/// from the start, beside the profiles.
 public struct LiveRun: Sendable {
     /// The eBPF sensor's settings, or nil to run without it.
     public var ebpf: EBPFSensorConfiguration?
@@ -39,6 +41,8 @@ public struct LiveRun: Sendable {
     public var saveInterval: Duration
     /// How often followed files are polled for new lines.
     public var pollInterval: Duration
+    /// The rules checked beside the profiles.
+    public var rules: RuleSelection
 
     /// Creates a run.
     public init(
@@ -47,7 +51,8 @@ public struct LiveRun: Sendable {
         cloudTrailCheckpoint: String = ".vigil/cloudtrail.checkpoint", cloudPush: CloudPushConfiguration? = nil,
         learnFor: Duration = .seconds(24 * 3600),
         store: StoreLocation = .standard, alertsPath: String? = nil, format: AlertFormat = .json,
-        saveInterval: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250)
+        saveInterval: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
+        rules: RuleSelection = .builtinPack
     ) {
         self.ebpf = ebpf
         self.kubernetesAuditWebhook = kubernetesAuditWebhook
@@ -62,6 +67,7 @@ public struct LiveRun: Sendable {
         self.format = format
         self.saveInterval = saveInterval
         self.pollInterval = pollInterval
+        self.rules = rules
     }
 
     /// The live sensors these options ask for.
@@ -102,7 +108,11 @@ public struct LiveRun: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT (or until every sensor has ended), then drains and saves.
+    ///
+    /// - Throws: ``AgentError`` before any sensor starts when a selected rule does not load or no sensor is
+    ///   configured.
     public func run(logger: Logger) async throws {
+        let ruleSet = try rules.load()
         let sensors = try sensors()
         guard !sensors.isEmpty else {
             throw AgentError(
@@ -127,14 +137,15 @@ public struct LiveRun: Sendable {
         }
         let output = try StreamAlertOutput(path: alertsPath, format: format, symbols: symbols, flushEachAlert: true)
         let engine = Engine(
-            configuration: configuration, symbols: symbols, sensors: sensors, detectors: book.detectorFactory,
-            outputs: [output], logger: logger)
+            configuration: configuration, symbols: symbols, sensors: sensors,
+            detectors: RuleSelection.detectors(profiles: book.detectorFactory, rules: ruleSet), outputs: [output],
+            logger: logger)
         let saver = ProfileSaver(book: book, store: store, interval: saveInterval, logger: logger)
         logger.notice(
             "vigil-agent running",
             metadata: [
                 "sensors": "\(sensors.map(\.name))", "store": "\(self.store)", "profiles": "\(stored.count)",
-                "learn_for": "\(learnFor)",
+                "learn_for": "\(learnFor)", "rules": "\(ruleSet.rules.count)",
             ])
         // The saver is listed first: a group shuts down in reverse order, so the engine drains before the
         // final save.

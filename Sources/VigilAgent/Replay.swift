@@ -4,8 +4,10 @@ import VigilAuditLog
 import VigilCloudEvents
 import VigilCore
 import VigilProfiles
+import VigilRules
 
-/// What `vigil-agent replay` does: learn baselines from some files, then detect on others.
+/// What `vigil-agent replay` does: learn baselines from some files, then detect on others with the learned
+/// profiles and the selected rules.
 public struct Replay: Sendable {
     /// Files whose events teach the baselines (may be empty: then only profile-free detections fire).
     public var learnFiles: [String]
@@ -21,11 +23,14 @@ public struct Replay: Sendable {
     public var showProgress: Bool
     /// Where profiles are loaded from before learning and saved to after each phase.
     public var store: StoreLocation
+    /// The rules checked in the detect phase, beside the profiles.
+    public var rules: RuleSelection
 
     /// Creates a replay.
     public init(
         learnFiles: [String], detectFiles: [String], alertsPath: String? = nil, format: AlertFormat = .json,
-        shards: Int? = nil, showProgress: Bool = true, store: StoreLocation = .standard
+        shards: Int? = nil, showProgress: Bool = true, store: StoreLocation = .standard,
+        rules: RuleSelection = .builtinPack
     ) {
         self.learnFiles = learnFiles
         self.detectFiles = detectFiles
@@ -34,6 +39,7 @@ public struct Replay: Sendable {
         self.shards = shards
         self.showProgress = showProgress
         self.store = store
+        self.rules = rules
     }
 
     /// What a replay did.
@@ -50,10 +56,16 @@ public struct Replay: Sendable {
         public var findings: UInt64
         /// Incidents raised.
         public var incidents: UInt64
+        /// Enabled rules checked in the detect phase.
+        public var rules: Int
     }
 
     /// Runs the replay to the end.
+    ///
+    /// - Throws: ``AgentError`` before reading anything when a selected rule does not load, or an input is
+    ///   not recognised.
     public func run(logger: Logger = Logger(label: "vigil.replay")) async throws -> Summary {
+        let ruleSet = try rules.load()
         let learnInputs = try learnFiles.map { ($0, try InputFormat.detect(path: $0)) }
         let detectInputs = try detectFiles.map { ($0, try InputFormat.detect(path: $0)) }
         let configuration = EngineConfiguration(shards: shards)
@@ -88,11 +100,13 @@ public struct Replay: Sendable {
             try await profileStore.save(book.storedProfiles(at: WallClock.now(), onlyChanged: true))
         }
 
+        // Rules run only while detecting: the learn phase raises nothing.
         let detect = ReplayPhase(name: "detect", inputs: detectInputs, logger: logger)
         let output = try StreamAlertOutput(path: alertsPath, format: format, symbols: symbols)
         let engine = Engine(
             configuration: configuration, symbols: symbols, sensors: [detect.sensor],
-            detectors: book.detectorFactory, outputs: [output], logger: logger)
+            detectors: RuleSelection.detectors(profiles: book.detectorFactory, rules: ruleSet), outputs: [output],
+            logger: logger)
         try await progress.watch(engine, phase: "detect")
         // Workloads first seen while detecting started learning; keep what they learned.
         try await profileStore.save(book.storedProfiles(at: WallClock.now(), onlyChanged: true))
@@ -100,7 +114,7 @@ public struct Replay: Sendable {
         return Summary(
             learnedEvents: learnedEvents, detectedEvents: statistics.eventsReceived,
             skippedLines: learn.skipped + detect.skipped, learnedSubjects: book.profiles.count,
-            findings: statistics.findings, incidents: statistics.incidents)
+            findings: statistics.findings, incidents: statistics.incidents, rules: ruleSet.rules.count)
     }
 }
 

@@ -27,7 +27,7 @@ struct ReadmeTests {
         #expect(finding["process"]?["pid"]?.int64 == 12)
     }
 
-    @Test("the README's replay demo gives the four findings it shows")
+    @Test("the README's replay demo gives the eight findings it shows (four from the profile, four from rules)")
     func replayDemo() throws {
         let demo = packageRoot.appendingPathComponent("Examples/replay-demo")
         let directory = try temporaryDirectory()
@@ -40,7 +40,7 @@ struct ReadmeTests {
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.count == 4)
+        #expect(lines.count == 8)
         for line in lines { #expect(readme.contains(line), "the README does not show: \(line)") }
         #expect(readme.contains(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))
     }

@@ -45,40 +45,52 @@ public enum BuiltinRules {
 /// Rules are indexed by event kind when the detector is made; evaluating an event allocates nothing unless
 /// a rule matches (the finding) or the event brings text the shard has not seen (interned once).
 public struct RuleDetector: Detector {
-    private struct Compiled {
+    /// What is needed once a rule matched; kept apart from the predicates so the per-event loop touches
+    /// only those.
+    private struct Report {
         let rule: Rule
-        let predicate: Predicate
         let output: OutputTemplate
     }
 
-    private let byKind: [[Compiled]]
+    private let predicatesByKind: [[Predicate]]
+    private let reportsByKind: [[Int]]
+    private let reports: [Report]
     private let reader: FieldReader
 
     /// Compiles `rules` for one shard.
     public init(rules: [Rule], symbols: SymbolTable) {
         reader = FieldReader(symbols: symbols)
-        var byKind = [[Compiled]](repeating: [], count: EventKind.counterSlots)
+        var predicatesByKind = [[Predicate]](repeating: [], count: EventKind.counterSlots)
+        var reportsByKind = [[Int]](repeating: [], count: EventKind.counterSlots)
+        var reports: [Report] = []
         for rule in rules where rule.enabled {
-            let compiled = Compiled(
-                rule: rule, predicate: ConditionCompiler.predicate(for: rule.resolved, symbols: symbols),
-                output: OutputTemplate(rule.output))
-            for kind in rule.kinds { byKind[Int(kind.rawValue)].append(compiled) }
+            let predicate = ConditionCompiler.predicate(for: rule.resolved, symbols: symbols)
+            reports.append(Report(rule: rule, output: OutputTemplate(rule.output)))
+            for kind in rule.kinds {
+                predicatesByKind[Int(kind.rawValue)].append(predicate)
+                reportsByKind[Int(kind.rawValue)].append(reports.count - 1)
+            }
         }
-        self.byKind = byKind
+        self.predicatesByKind = predicatesByKind
+        self.reportsByKind = reportsByKind
+        self.reports = reports
     }
 
     public mutating func inspect(_ events: EventBatch, into findings: inout [Finding]) {
         reader.observe(events)
         for event in events.events {
             reader.countEvent()
-            let candidates = byKind[Int(event.kind.rawValue)]
-            if candidates.isEmpty { continue }
-            for compiled in candidates where compiled.predicate.evaluate(event, reader) {
-                let rule = compiled.rule
-                findings.append(
-                    Finding(
-                        severity: rule.severity, rule: RuleReference(id: rule.id, name: rule.name), mitre: rule.mitre,
-                        event: event, explanation: compiled.output.render(event, reader, fallback: rule.description)))
+            let kind = Int(event.kind.rawValue)
+            predicatesByKind[kind].withUnsafeBufferPointer { predicates in
+                for index in predicates.indices where predicates[index].evaluate(event, reader) {
+                    let report = reports[reportsByKind[kind][index]]
+                    let rule = report.rule
+                    findings.append(
+                        Finding(
+                            severity: rule.severity, rule: RuleReference(id: rule.id, name: rule.name),
+                            mitre: rule.mitre, event: event,
+                            explanation: report.output.render(event, reader, fallback: rule.description)))
+                }
             }
         }
     }

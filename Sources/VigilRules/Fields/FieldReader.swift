@@ -60,6 +60,22 @@ public final class FieldReader {
     private let eventTypes: [Symbol]
     private let results: [Int32: Symbol]
     private let host: Symbol
+    private let kindNames: [Symbol]
+    private let layerNames: [Symbol]
+    private let credentialNames: [Symbol]
+    private let transportNames: [Symbol]
+    private let providerNames: [Symbol]
+    private let constants: Constants
+
+    /// Text values that never change, interned once.
+    private struct Constants {
+        let exit: Symbol, file: Symbol, fileChar: Symbol, ipv4: Symbol, ipv6: Symbol, ipv4Char: Symbol
+        let ipv6Char: Symbol, initModule: Symbol
+    }
+
+    private func credentialName(_ operation: CredentialOperation) -> Symbol {
+        credentialNames[CredentialOperation.allCases.firstIndex(of: operation) ?? 0]
+    }
     private let success: Symbol
     private let cacheLimit = 1 << 16
     /// How many events the detector has read, the current one included (``FieldID/eventNumber``).
@@ -72,6 +88,17 @@ public final class FieldReader {
         for kind in EventKind.allCases { types[Int(kind.rawValue)] = symbols.intern(Self.syscallName(kind)) }
         self.eventTypes = types
         self.host = symbols.intern("host")
+        var kindNames = [Symbol](repeating: .none, count: EventKind.counterSlots)
+        for kind in EventKind.allCases { kindNames[Int(kind.rawValue)] = symbols.intern(kind.name) }
+        self.kindNames = kindNames
+        self.layerNames = Layer.allCases.map { symbols.intern($0.name) }
+        self.credentialNames = CredentialOperation.allCases.map { symbols.intern($0.name) }
+        self.transportNames = TransportProtocol.allCases.map { symbols.intern($0.name) }
+        self.providerNames = CloudProvider.allCases.map { symbols.intern(String(describing: $0)) }
+        self.constants = Constants(
+            exit: symbols.intern("<"), file: symbols.intern("file"), fileChar: symbols.intern("f"),
+            ipv4: symbols.intern("ipv4"), ipv6: symbols.intern("ipv6"), ipv4Char: symbols.intern("4"),
+            ipv6Char: symbols.intern("6"), initModule: symbols.intern("init_module"))
         self.success = symbols.intern("SUCCESS")
         var results: [Int32: Symbol] = [:]
         for (code, name) in Self.errnoNames { results[-code] = symbols.intern(name) }
@@ -111,13 +138,13 @@ public final class FieldReader {
     public func value(_ field: FieldID, in event: Event) -> FieldValue {
         switch field {
         case .eventType:
-            if case .credentials(let fields) = event.fields { return .symbol(symbols.intern(fields.operation.name)) }
+            if case .credentials(let fields) = event.fields { return .symbol(credentialName(fields.operation)) }
             if case .module(let fields) = event.fields, !fields.fromFile {
-                return .symbol(symbols.intern("init_module"))
+                return .symbol(constants.initModule)
             }
             return .symbol(eventTypes[Int(event.kind.rawValue)])
-        case .eventKind: return .symbol(symbols.intern(event.kind.name))
-        case .eventDirection: return .symbol(symbols.intern("<"))
+        case .eventKind: return .symbol(kindNames[Int(event.kind.rawValue)])
+        case .eventDirection: return .symbol(constants.exit)
         case .eventTime: return .number(event.time)
         case .eventNumber: return .number(eventNumber)
         case .eventResult:
@@ -126,7 +153,7 @@ public final class FieldReader {
             return .symbol(results[result] ?? symbols.intern("E\(-result)"))
         case .eventRawResult: return Self.result(of: event).map { .number(Int64($0)) } ?? .missing
         case .eventFailed: return Self.result(of: event).map { .bool($0 < 0) } ?? .missing
-        case .layer: return .symbol(symbols.intern(event.layer.name))
+        case .layer: return .symbol(layerNames[Layer.allCases.firstIndex(of: event.layer) ?? 0])
         case .userID: return event.uid == Event.unknownUID ? .missing : .number(Int64(event.uid))
         case .userName:
             guard event.uid != Event.unknownUID else { return .missing }
@@ -192,7 +219,7 @@ public final class FieldReader {
             }
         case .credentials(let fields):
             switch field {
-            case .credentialOperation: return .symbol(symbols.intern(fields.operation.name))
+            case .credentialOperation: return .symbol(credentialName(fields.operation))
             case .credentialNewID: return fields.newID == Event.unknownUID ? .missing : .number(Int64(fields.newID))
             case .credentialNewEffectiveID:
                 return fields.newEffectiveID == Event.unknownUID ? .missing : .number(Int64(fields.newEffectiveID))
@@ -312,8 +339,8 @@ public final class FieldReader {
         case .descriptorNumber:
             guard event.kind == .fileOpen else { return nil }
             return .number(fields.result >= 0 ? Int64(fields.result) : -1)
-        case .descriptorType: return .symbol(symbols.intern("file"))
-        case .descriptorTypeChar: return .symbol(symbols.intern("f"))
+        case .descriptorType: return .symbol(constants.file)
+        case .descriptorTypeChar: return .symbol(constants.fileChar)
         default: return nil
         }
     }
@@ -323,7 +350,8 @@ public final class FieldReader {
         let server = kind == .networkConnect ? fields.remote : fields.local
         let client = kind == .networkConnect ? fields.local : fields.remote
         switch field {
-        case .transport: return .symbol(symbols.intern(fields.transport.name))
+        case .transport:
+            return .symbol(transportNames[TransportProtocol.allCases.firstIndex(of: fields.transport) ?? 0])
         case .localAddress: return .address(fields.local.address)
         case .localPort: return .number(Int64(fields.local.port))
         case .remoteAddress: return .address(fields.remote.address)
@@ -334,19 +362,19 @@ public final class FieldReader {
         case .clientPort: return kind == .networkBind || kind == .networkListen ? .missing : .number(Int64(client.port))
         case .descriptorName, .filePath: return .symbol(symbols.intern("\(client)->\(server)"))
         case .descriptorType:
-            return .symbol(
-                symbols.intern(
-                    fields.remote.address.family == .v6 || fields.local.address.family == .v6 ? "ipv6" : "ipv4"))
+            let v6 = fields.remote.address.family == .v6 || fields.local.address.family == .v6
+            return .symbol(v6 ? constants.ipv6 : constants.ipv4)
         case .descriptorTypeChar:
-            return .symbol(
-                symbols.intern(fields.remote.address.family == .v6 || fields.local.address.family == .v6 ? "6" : "4"))
+            let v6 = fields.remote.address.family == .v6 || fields.local.address.family == .v6
+            return .symbol(v6 ? constants.ipv6Char : constants.ipv4Char)
         default: return nil
         }
     }
 
     private func cloudValue(_ field: FieldID, _ event: Event, _ fields: CloudFields) -> FieldValue {
         switch field {
-        case .cloudProvider: return .symbol(symbols.intern(String(describing: fields.provider)))
+        case .cloudProvider:
+            return .symbol(providerNames[CloudProvider.allCases.firstIndex(of: fields.provider) ?? 0])
         case .cloudService: return nonEmpty(fields.service)
         case .cloudSource:
             guard !fields.service.isNone else { return .missing }

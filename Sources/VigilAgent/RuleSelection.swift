@@ -1,0 +1,68 @@
+import VigilCore
+import VigilRules
+
+/// Which rules the agent runs beside the behavioral profiles: Vigil's built-in pack, rule files, or both.
+///
+/// `vigil-agent run` and `vigil-agent replay` take it from `--rules FILE...` and `--no-builtin-rules`. The
+/// agent runs a rule set only when every rule in it loads: a rule that does not load is a detection the
+/// operator believes is on and is not, so the agent refuses to start and says which rules failed.
+public struct RuleSelection: Sendable {
+    /// Rule files (Vigil's or Falco's format), loaded in order after the built-in pack.
+    public var files: [String]
+    /// Whether the built-in pack is loaded.
+    public var builtin: Bool
+
+    /// Creates a selection; by default the built-in pack alone.
+    public init(files: [String] = [], builtin: Bool = true) {
+        self.files = files
+        self.builtin = builtin
+    }
+
+    /// The built-in pack alone.
+    public static let builtinPack = RuleSelection()
+
+    /// No rules at all: only the profiles detect.
+    public static let noRules = RuleSelection(builtin: false)
+
+    /// How many failed rules the refusal lists before it says how many more there are.
+    static let listedFailures = 20
+
+    /// Loads and compiles the selected rules.
+    ///
+    /// - Throws: ``AgentError`` when a file cannot be read or any rule or entry does not load; the message
+    ///   lists them (rule, location, token) and points to `vigil-agent rules check`.
+    public func load() throws(AgentError) -> RuleSet {
+        let rules: RuleSet
+        let compiled: RuleLoader.Compiled
+        do {
+            (rules, compiled) = try RuleSet.load(files: files, builtin: builtin)
+        } catch {
+            throw AgentError("cannot load the rules: \(error)")
+        }
+        let problems = compiled.failures + compiled.entryErrors
+        guard problems.isEmpty else {
+            var lines = [
+                "\(problems.count) \(problems.count == 1 ? "rule does" : "rules do") not load; "
+                    + "vigil-agent starts only when every rule loads:"
+            ]
+            lines += problems.prefix(Self.listedFailures).map { "  \($0)" }
+            if problems.count > Self.listedFailures {
+                lines.append("  … and \(problems.count - Self.listedFailures) more")
+            }
+            lines.append(
+                "Run `vigil-agent rules check FILE...` to see every rule and why it fails; fix or disable those "
+                    + "rules, or leave their file out.")
+            throw AgentError(lines.joined(separator: "\n"))
+        }
+        return rules
+    }
+
+    /// The engine's detectors: the profiles' detector, then the rules' detector, both run on every batch.
+    ///
+    /// With no enabled rule the profiles' factory is returned as it is, with no chain around it.
+    static func detectors(profiles: @escaping DetectorFactory, rules: RuleSet) -> DetectorFactory {
+        guard !rules.rules.isEmpty else { return profiles }
+        let rulesFactory = rules.detectorFactory
+        return { shard in DetectorChain([profiles(shard), rulesFactory(shard)]) }
+    }
+}
