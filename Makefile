@@ -4,19 +4,22 @@
 SWIFT ?= swift
 # Debian packages Vigil builds against, checked through pkg-config.
 PKG_CONFIG_MODULES := libbpf libseccomp sqlite3 zlib
-APT_PACKAGES := pkg-config libbpf-dev libseccomp-dev libsqlite3-dev zlib1g-dev auditd
+APT_PACKAGES := pkg-config libbpf-dev libseccomp-dev libsqlite3-dev zlib1g-dev auditd openssl python3
 AGENT_ARGS ?=
+OVERHEAD_ARGS ?=
 
-.PHONY: all deps build run test bench lint clean
+.PHONY: all deps build run test bench overhead lint clean
 
 all: build
 
 # Installs the Debian packages only when they are missing (idempotent; needs root or sudo): the libraries
-# pkg-config cannot find, and auditd's auditctl, which the kernel-audit tests use to add rules.
+# pkg-config cannot find; auditd, whose daemon and auditctl the kernel-audit tests use; openssl, which makes
+# the webhook tests' certificates; and Debian's python3, which the eBPF tests run as a workload.
 deps:
 	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKG_CONFIG_MODULES) \
-		&& command -v auditctl >/dev/null 2>&1; then \
-		echo "deps: $(PKG_CONFIG_MODULES) and auditctl present"; \
+		&& command -v auditctl >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 \
+		&& [ -x /usr/bin/python3 ]; then \
+		echo "deps: $(PKG_CONFIG_MODULES), auditctl, openssl and python3 present"; \
 	else \
 		echo "deps: installing $(APT_PACKAGES)"; \
 		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
@@ -40,6 +43,22 @@ test: deps
 # Runs the benchmarks (a separate package in Benchmarks/); figures are medians of repeated runs.
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --format markdown
+
+# Measures what the eBPF sensor costs a syscall-heavy workload, against no tracer and against bpftrace, and
+# the event rate the agent takes without drops (Scripts/ebpf-overhead.sh, as root; about 5 minutes).
+# Installs bpftrace and bpftool when missing. Options go in OVERHEAD_ARGS, e.g. OVERHEAD_ARGS="--rounds 5".
+overhead: deps
+	@SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+	if command -v bpftrace >/dev/null 2>&1 && command -v bpftool >/dev/null 2>&1; then \
+		echo "overhead: bpftrace and bpftool present"; \
+	else \
+		echo "overhead: installing bpftrace bpftool"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bpftrace bpftool; \
+	fi
+	$(SWIFT) build -c release --product vigil-agent
+	@SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+	$$SUDO Scripts/ebpf-overhead.sh --agent "$$($(SWIFT) build -c release --show-bin-path)/vigil-agent" $(OVERHEAD_ARGS)
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Examples Benchmarks/Benchmarks
