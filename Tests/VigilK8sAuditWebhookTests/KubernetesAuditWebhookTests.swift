@@ -199,10 +199,11 @@ struct KubernetesAuditWebhookTests {
             }
         }
         // With TLS 1.3 the client may finish its side of the handshake first; the server's alert then ends the
-        // connection before any answer.
+        // connection before any answer. On a loaded machine the connection can close before the client reads
+        // the alert, so either the alert or the closed connection is the refusal.
         try #require(failures.count == 2)
-        #expect(failures[0].contains("CERTIFICATE_REQUIRED"), "\(failures[0])")
-        #expect(failures[1].contains("UNKNOWN_CA"), "\(failures[1])")
+        #expect(failures[0].contains("CERTIFICATE_REQUIRED") || failures[0].contains("closed"), "\(failures[0])")
+        #expect(failures[1].contains("UNKNOWN_CA") || failures[1].contains("closed"), "\(failures[1])")
         #expect(run.status.requests == 0)
         #expect(run.events.isEmpty)
     }
