@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import VigilCore
 
 /// The formats `vigil-agent` writes alerts in.
@@ -24,9 +25,7 @@ public actor StreamAlertOutput: AlertOutput {
     /// run, watched by people or by a tool tailing the file), and otherwise in 64 KiB writes.
     public init(path: String?, format: AlertFormat, symbols: SymbolTable, flushEachAlert: Bool = false) throws {
         if let path, path != "-" {
-            guard FileManager.default.createFile(atPath: path, contents: nil),
-                let handle = FileHandle(forWritingAtPath: path)
-            else {
+            guard let handle = OutputFile.open(path) else {
                 throw AgentError("cannot write alerts to \(path): \(String(cString: strerror(errno)))")
             }
             self.handle = handle
@@ -114,5 +113,16 @@ public struct TextAlertRenderer: Sendable {
             lines.append("  response: \(record.action.kind.rawValue) \(record.outcome.rawValue) \(record.detail)")
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// Opens output files for writing.
+enum OutputFile {
+    /// Opens `path` for writing, creating or truncating it in place: a device such as /dev/null or a FIFO
+    /// stays what it is (FileManager's createFile would replace it with a regular file).
+    static func open(_ path: String) -> FileHandle? {
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return nil }
+        return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
 }

@@ -74,9 +74,7 @@ final class EventFileWriter: Sendable {
     let path: String
 
     init(path: String, symbols: SymbolTable) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-            let handle = FileHandle(forWritingAtPath: path)
-        else {
+        guard let handle = OutputFile.open(path) else {
             throw AgentError("cannot write events to \(path): \(String(cString: strerror(errno)))")
         }
         self.path = path

@@ -1,12 +1,9 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Foundation
 
 /// The current time as events carry it: nanoseconds since the Unix epoch.
 enum WallClock {
     static func now() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+        // Date keeps microsecond precision at today's epoch values, enough for the times the agent stamps.
+        Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) * 1000
     }
 }

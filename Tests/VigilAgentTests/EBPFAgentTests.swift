@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilCore
+import VigilTestKit
 
 /// Whether the agent may load BPF programs here: under CI a missing root fails the test, elsewhere it skips.
 private func rootAvailable() -> Bool {
@@ -85,6 +86,10 @@ struct EBPFAgentTests {
     @Test("record captures a process the test starts, and replay reads the recording")
     func recordThenReplay() async throws {
         guard rootAvailable() else { return }
+        try await ExclusiveGate.kernelTracing.withExclusiveAccess { try await recordThenReplayAlone() }
+    }
+
+    private func recordThenReplayAlone() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let recording = directory.appendingPathComponent("events.jsonl")
@@ -119,6 +124,10 @@ struct EBPFAgentTests {
     @Test("run learns a host program's behaviour, then flags the unexpected process it starts")
     func runFlagsUnexpectedProcess() async throws {
         guard rootAvailable() else { return }
+        try await ExclusiveGate.kernelTracing.withExclusiveAccess { try await runFlagsUnexpectedProcessAlone() }
+    }
+
+    private func runFlagsUnexpectedProcessAlone() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // A program of its own, so that its workload (its executable in its cgroup) is this test's alone.

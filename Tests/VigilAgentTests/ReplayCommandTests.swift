@@ -154,3 +154,19 @@ struct ReplayCommandTests {
         #expect(missing.stderr.contains("cannot open"))
     }
 }
+
+@Suite("vigil-agent output files")
+struct OutputFileTests {
+    @Test("alerts written to /dev/null leave it a character device")
+    func devNullStaysADevice() throws {
+        let demo = packageRoot.appendingPathComponent("Examples/replay-demo")
+        let result = try runAgent([
+            "replay", "--detect", demo.appendingPathComponent("suspect.jsonl").path, "--store", "memory",
+            "--alerts", "/dev/null",
+        ])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        var info = stat()
+        #expect(stat("/dev/null", &info) == 0)
+        #expect(info.st_mode & S_IFMT == S_IFCHR, "/dev/null is no longer a device")
+    }
+}

@@ -37,6 +37,15 @@ func withSensor(
     findingPerEvent: Bool = false,
     _ body: () async throws -> Void
 ) async throws -> SensorRun {
+    // One kernel-tracing test at a time: another test's burst would fill this sensor's ring buffer too.
+    try await ExclusiveGate.kernelTracing.withExclusiveAccess {
+        try await runSensor(configuration, findingPerEvent: findingPerEvent, body)
+    }
+}
+
+private func runSensor(
+    _ configuration: EBPFSensorConfiguration, findingPerEvent: Bool, _ body: () async throws -> Void
+) async throws -> SensorRun {
     let symbols = SymbolTable()
     let log = EventLog()
     let sensor = EBPFSensor(configuration: configuration)
