@@ -126,6 +126,9 @@ private final class KernelSession: @unchecked Sendable {
 
         let object = try BPFObject(bytes: EmbeddedBPF.vigil, name: "vigil")
         try object.setConstant("agent_tgid", to: UInt32(getpid()))
+        // Never above half the ring: the kernel must wake the reader before the ring is full.
+        let wakeup = min(configuration.wakeupBytes, Int(configuration.effectiveRingBufferBytes) / 2)
+        try object.setConstant("wakeup_bytes", to: UInt32(max(0, wakeup)))
         try object.setMaximumEntries(of: "events", to: configuration.effectiveRingBufferBytes)
         try object.load()
         self.object = object
@@ -188,7 +191,8 @@ private final class KernelSession: @unchecked Sendable {
         let usageInterval = configuration.syscallUsageInterval
         var lastUsageRead = ContinuousClock.now
         while !stopped.load(ordering: .acquiring) {
-            try ring?.poll(timeoutMilliseconds: max(1, pollMilliseconds))
+            // A timed-out wait consumes nothing: records written without a wakeup are collected here.
+            if try ring?.poll(timeoutMilliseconds: max(1, pollMilliseconds)) == 0 { try ring?.consume() }
             try checkDrops()
             if ContinuousClock.now - lastUsageRead >= usageInterval {
                 try readSyscallUsage()

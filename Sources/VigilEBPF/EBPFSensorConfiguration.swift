@@ -8,6 +8,10 @@ public struct EBPFSensorConfiguration: Sendable {
     public var pollInterval: Duration
     /// How often the per-workload syscall usage map is read.
     public var syscallUsageInterval: Duration
+    /// How many bytes must wait in the ring before the kernel wakes the reader; 0 wakes it for each record
+    /// once it has caught up. Waking costs the traced process an interrupt, so by default the reader instead
+    /// collects sparse records every ``pollInterval`` and is woken only when the ring fills past this.
+    public var wakeupBytes: Int
     /// How many events the sensor gathers before handing a batch to the engine.
     public var batchSize: Int
     /// How many processes the user-space process cache remembers (running ones, and recently exited ones
@@ -17,11 +21,13 @@ public struct EBPFSensorConfiguration: Sendable {
     /// Creates a configuration; the defaults suit a node agent.
     public init(
         ringBufferBytes: Int = 16 << 20,
-        pollInterval: Duration = .milliseconds(100),
+        pollInterval: Duration = .milliseconds(50),
         syscallUsageInterval: Duration = .seconds(1),
         batchSize: Int = 1024,
-        processCacheCapacity: Int = 65536
+        processCacheCapacity: Int = 65536,
+        wakeupBytes: Int = 256 << 10
     ) {
+        self.wakeupBytes = wakeupBytes
         self.ringBufferBytes = ringBufferBytes
         self.pollInterval = pollInterval
         self.syscallUsageInterval = syscallUsageInterval

@@ -23,6 +23,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define MAP_RINGBUF 27
 #define UPDATE_ANY 0
 #define UPDATE_NOEXIST 1
+#define RING_NO_WAKEUP 1
+#define RING_FORCE_WAKEUP 2
+#define RING_AVAILABLE_DATA 0
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -99,6 +102,11 @@ enum {
 
 /// The agent's own process id, set by user space before load: its own activity is never recorded.
 const volatile __u32 agent_tgid = 0;
+
+/// Wake the reader only once this many bytes wait in the ring (0: adaptive wakeups, one per record when the
+/// reader has caught up). Each wakeup is an interrupt on the traced task's CPU; a reader that polls on a
+/// timer collects sparse records without them.
+const volatile __u32 wakeup_bytes = 0;
 
 /// A syscall's arguments between its entry and its exit.
 struct pending_call {
@@ -252,7 +260,9 @@ static __always_inline void submit_record(struct vigil_bpf_record *record) {
     record->size = size;
     __u32 *lost = bpf_map_lookup_elem(&lost_since_last, &zero);
     if (lost && *lost) record->header.flags |= VIGIL_FLAG_LOST_BEFORE;
-    if (bpf_ringbuf_output(&events, record, size, 0) != 0) {
+    __u64 flags = 0;
+    if (wakeup_bytes) flags = bpf_ringbuf_query(&events, RING_AVAILABLE_DATA) >= wakeup_bytes ? RING_FORCE_WAKEUP : RING_NO_WAKEUP;
+    if (bpf_ringbuf_output(&events, record, size, flags) != 0) {
         count_drop(record->header.kind);
         if (lost) *lost = 1;
     } else if (lost) {
