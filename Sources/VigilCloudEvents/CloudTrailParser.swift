@@ -157,20 +157,10 @@ public struct CloudTrailParser: Sendable {
 
     // MARK: - Normalisation
 
-    /// The API name without a version suffix: a trailing 8-digit date and an optional `v<digits>`
-    /// (`UpdateFunctionCode20150331v2` → `UpdateFunctionCode`, `GetFunction20150331` → `GetFunction`).
+    /// The API name without a version suffix (``VigilCore/CloudFields/actionWithoutVersion(_:)``):
+    /// `UpdateFunctionCode20150331v2` → `UpdateFunctionCode`.
     public static func normalizedAction(_ eventName: String) -> String {
-        let utf8 = Array(eventName.utf8)
-        var end = utf8.count
-        // An optional `v<digits>` first.
-        var index = end
-        while index > 0, isDigit(utf8[index - 1]) { index -= 1 }
-        if index < end, index > 0, utf8[index - 1] == UInt8(ascii: "v") { end = index - 1 }
-        // Then exactly eight digits, preceded by a non-digit so that a longer number is left alone.
-        var start = end
-        while start > 0, isDigit(utf8[start - 1]) { start -= 1 }
-        guard end - start == 8, start > 0 else { return eventName }
-        return String(decoding: utf8[..<start], as: UTF8.self)
+        CloudFields.actionWithoutVersion(eventName)
     }
 
     /// The principal an event carries.

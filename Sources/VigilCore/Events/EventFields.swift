@@ -700,3 +700,23 @@ public struct HTTPFields: Sendable, BitwiseCopyable, Equatable {
         self.client = client
     }
 }
+
+extension CloudFields {
+    /// An API name without its version suffix: a trailing 8-digit date and an optional `v<digits>`
+    /// (`UpdateFunctionCode20150331v2` → `UpdateFunctionCode`, `GetFunction20150331` → `GetFunction`). Cloud
+    /// events store actions this way, so rules written against either spelling match.
+    public static func actionWithoutVersion(_ name: String) -> String {
+        let utf8 = Array(name.utf8)
+        func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+        var end = utf8.count
+        // An optional `v<digits>` first.
+        var index = end
+        while index > 0, isDigit(utf8[index - 1]) { index -= 1 }
+        if index < end, index > 0, utf8[index - 1] == UInt8(ascii: "v") { end = index - 1 }
+        // Then exactly eight digits, preceded by a non-digit so that a longer number is left alone.
+        var start = end
+        while start > 0, isDigit(utf8[start - 1]) { start -= 1 }
+        guard end - start == 8, start > 0 else { return name }
+        return String(decoding: utf8[..<start], as: UTF8.self)
+    }
+}

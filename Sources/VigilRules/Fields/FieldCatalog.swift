@@ -110,22 +110,6 @@ public enum FieldCatalog {
                 message: "no event has a field of this name"))
     }
 
-    /// A CloudTrail event name without its API version suffix — eight digits and an optional `v<digits>`
-    /// (`UpdateFunctionCode20150331v2` → `UpdateFunctionCode`) — as the CloudTrail parser stores actions, so that
-    /// Falco's `ct.name = "CreateFunction20150331"` matches.
-    static func cloudActionWithoutVersion(_ name: String) -> String {
-        let utf8 = Array(name.utf8)
-        func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
-        var end = utf8.count
-        var index = end
-        while index > 0, isDigit(utf8[index - 1]) { index -= 1 }
-        if index < end, index > 0, utf8[index - 1] == UInt8(ascii: "v") { end = index - 1 }
-        var start = end
-        while start > 0, isDigit(utf8[start - 1]) { start -= 1 }
-        guard end - start == 8, start > 0 else { return name }
-        return String(decoding: utf8[..<start], as: UTF8.self)
-    }
-
     /// Falco field families of which Vigil's catalog has at most a few fields: any other name in them is a
     /// Falco field Vigil's events do not carry.
     static let falcoFamiliesVigilLacks: Set<String> = [

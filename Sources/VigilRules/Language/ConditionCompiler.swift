@@ -117,7 +117,7 @@ public struct ConditionCompiler: Sendable {
             try check(definition, comparison, &values, rule: rule, location: location, token: reference.spelled)
             if definition.id == .cloudAction, comparison.isIdentity {
                 // Events keep the action without its API version (`CreateFunction20150331` → `CreateFunction`).
-                values = values.map(FieldCatalog.cloudActionWithoutVersion)
+                values = values.map(CloudFields.actionWithoutVersion)
             }
             return .compare(definition, comparison, values)
         }
