@@ -305,20 +305,13 @@ struct CloudTrailFastMapper {
     /// The details symbol of the members in `slots` (in the order of ``EventDetailsFormat/cloudTrail``'s keys),
     /// copied compactly from the bytes: the text the tree path gives for the same record.
     private mutating func detailsSymbol(_ s: JSONByteScanner, _ slots: [Slot]) -> Symbol {
-        var writer = detailsWriter
-        detailsWriter = JSONWriter(capacity: 0)
-        defer { detailsWriter = writer }
-        let found = EventDetailsFormat.cloudTrail.write(
-            into: &writer, present: { slots[$0].kind != .absent && slots[$0].kind != .null },
-            member: { index, writer in
+        EventDetailsFormat.cloudTrail.symbol(
+            from: s,
+            valueStart: { index in
                 let slot = slots[index]
-                writer.compactValue(s, at: slot.kind == .string ? slot.start - 1 : slot.start)
-            })
-        guard found else { return .none }
-        let symbols = self.symbols
-        return writer.bytes.withUnsafeBytes { bytes in
-            detailsCache.value(bytes, tag: 0) { symbols.intern(String(decoding: bytes, as: UTF8.self)) }
-        }
+                if slot.kind == .absent || slot.kind == .null { return nil }
+                return slot.kind == .string ? slot.start - 1 : slot.start
+            }, writer: &detailsWriter, cache: &detailsCache, symbols: symbols)
     }
 
     private mutating func principalSymbol(_ s: JSONByteScanner, _ identity: Identity?) -> Symbol {

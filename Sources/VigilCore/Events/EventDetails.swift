@@ -61,6 +61,25 @@ public struct EventDetailsFormat: Sendable {
         return false
     }
 
+    /// The interned details text of a record read by a fast path: `valueStart` gives where member `index`'s
+    /// value starts in `scanner`'s bytes (the opening quote of a string), nil when it is absent or null. Equal
+    /// texts come back as the same symbol through `cache` without interning again; none when no member is
+    /// present.
+    public func symbol(
+        from scanner: JSONByteScanner, valueStart: (Int) -> Int?, writer: inout JSONWriter,
+        cache: inout ByteValueCache<Symbol>, symbols: SymbolTable
+    ) -> Symbol {
+        let found = write(
+            into: &writer, present: { valueStart($0) != nil },
+            member: { index, writer in
+                if let start = valueStart(index) { writer.compactValue(scanner, at: start) }
+            })
+        guard found else { return .none }
+        return writer.bytes.withUnsafeBytes { bytes in
+            cache.value(bytes, tag: 0) { symbols.intern(String(decoding: bytes, as: UTF8.self)) }
+        }
+    }
+
     /// The details text of a record read as a tree: `member` gives a member's value, nil when absent (null
     /// counts as absent). Empty when there is none.
     public func text(_ member: (String) -> JSONValue?) -> String {
