@@ -258,46 +258,29 @@ struct RecordDecoder {
             result: result)
     }
 
+    /// Credential syscalls: the operation, and which arguments hold the new real and effective ids (nil: not
+    /// changed by this call).
+    private static let credentialCalls: [Int32: (CredentialOperation, real: Int?, effective: Int?)] = [
+        Syscall.setuid: (.setuid, 0, 0), Syscall.setgid: (.setgid, 0, 0),
+        Syscall.setreuid: (.setreuid, 0, 1), Syscall.setregid: (.setregid, 0, 1),
+        Syscall.setresuid: (.setresuid, 0, 1), Syscall.setresgid: (.setresgid, 0, 1),
+        Syscall.setfsuid: (.setfsuid, nil, 0), Syscall.setfsgid: (.setfsgid, nil, 0),
+        Syscall.setgroups: (.setgroups, nil, nil), Syscall.capset: (.capset, nil, nil),
+    ]
+
     private static func credentials(
         _ number: Int32, _ arguments: Arguments, _ capabilities: UInt64, _ result: Int32
-    )
-        -> CredentialFields?
-    {
+    ) -> CredentialFields? {
+        guard let (operation, real, effective) = credentialCalls[number] else { return nil }
         // An id of -1 leaves that id unchanged.
-        func id(_ value: UInt64) -> UInt32 {
-            let id = UInt32(truncatingIfNeeded: value)
+        func id(_ argument: Int?) -> UInt32 {
+            guard let argument else { return Event.unknownUID }
+            let id = UInt32(truncatingIfNeeded: arguments[argument])
             return id == UInt32.max ? Event.unknownUID : id
         }
-        switch number {
-        case Syscall.setuid:
-            return CredentialFields(
-                operation: .setuid, newID: id(arguments[0]), newEffectiveID: id(arguments[0]), result: result)
-        case Syscall.setgid:
-            return CredentialFields(
-                operation: .setgid, newID: id(arguments[0]), newEffectiveID: id(arguments[0]), result: result)
-        case Syscall.setreuid:
-            return CredentialFields(
-                operation: .setreuid, newID: id(arguments[0]), newEffectiveID: id(arguments[1]), result: result)
-        case Syscall.setregid:
-            return CredentialFields(
-                operation: .setregid, newID: id(arguments[0]), newEffectiveID: id(arguments[1]), result: result)
-        case Syscall.setresuid:
-            return CredentialFields(
-                operation: .setresuid, newID: id(arguments[0]), newEffectiveID: id(arguments[1]), result: result)
-        case Syscall.setresgid:
-            return CredentialFields(
-                operation: .setresgid, newID: id(arguments[0]), newEffectiveID: id(arguments[1]), result: result)
-        case Syscall.setfsuid:
-            return CredentialFields(operation: .setfsuid, newEffectiveID: id(arguments[0]), result: result)
-        case Syscall.setfsgid:
-            return CredentialFields(operation: .setfsgid, newEffectiveID: id(arguments[0]), result: result)
-        case Syscall.setgroups:
-            return CredentialFields(operation: .setgroups, result: result)
-        case Syscall.capset:
-            return CredentialFields(operation: .capset, capabilities: capabilities, result: result)
-        default:
-            return nil
-        }
+        return CredentialFields(
+            operation: operation, newID: id(real), newEffectiveID: id(effective),
+            capabilities: operation == .capset ? capabilities : 0, result: result)
     }
 
     // MARK: Sockets
