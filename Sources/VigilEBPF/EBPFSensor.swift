@@ -129,6 +129,8 @@ private final class KernelSession: @unchecked Sendable {
         // Never above half the ring: the kernel must wake the reader before the ring is full.
         let wakeup = min(configuration.wakeupBytes, Int(configuration.effectiveRingBufferBytes) / 2)
         try object.setConstant("wakeup_bytes", to: UInt32(max(0, wakeup)))
+        // The last quarter of the ring is kept for the kinds that do not come in floods.
+        try object.setConstant("bulk_limit_bytes", to: UInt32(configuration.effectiveRingBufferBytes / 4 * 3))
         try object.setMaximumEntries(of: "events", to: configuration.effectiveRingBufferBytes)
         try object.load()
         self.object = object
@@ -190,9 +192,13 @@ private final class KernelSession: @unchecked Sendable {
                 + configuration.pollInterval.components.attoseconds / 1_000_000_000_000_000)
         let usageInterval = configuration.syscallUsageInterval
         var lastUsageRead = ContinuousClock.now
+        // Each read is bounded, so that under a flood the loop still checks drops, flushes and sees a stop.
+        let limit = configuration.batchSize * 8
         while !stopped.load(ordering: .acquiring) {
             // A timed-out wait consumes nothing: records written without a wakeup are collected here.
-            if try ring?.poll(timeoutMilliseconds: max(1, pollMilliseconds)) == 0 { try ring?.consume() }
+            if try ring?.poll(timeoutMilliseconds: max(1, pollMilliseconds), limit: limit) == 0 {
+                try ring?.consume(limit: limit)
+            }
             try checkDrops()
             if ContinuousClock.now - lastUsageRead >= usageInterval {
                 try readSyscallUsage()

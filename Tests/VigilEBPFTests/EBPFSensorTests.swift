@@ -396,10 +396,99 @@ extension EBPFSensorTests {
         #expect(run.statistics.eventsDropped["ebpf"]?[.fileOpen] ?? 0 >= kernelDrops)
         // Not everything was lost: some opens of /dev/null made it.
         let opens = run.events(ofPID: child?.pid ?? 0).filter { $0.kind == .fileOpen }
-        #expect(!opens.isEmpty)
+        #expect(
+            !opens.isEmpty,
+            "\(run.sensor) all opens: \(run.events.filter { $0.kind == .fileOpen }.count), by child: \(run.events(ofPID: child?.pid ?? 0).count)"
+        )
         #expect(UInt64(opens.count) + kernelDrops >= 20000)
         // Findings raised after the loss say so.
         #expect(run.findings.contains { $0.eventsLostBefore > 0 }, "no finding carries the loss")
+    }
+
+    @Test("a small ring flooded with opens still carries every exec: the last quarter is kept for rare kinds")
+    func ringKeepsRoomForExecs() async throws {
+        guard kernelTestsAllowed() else { return }
+        // 16 KiB: the kept quarter holds an exec record (its string slots make it about 3.3 KiB) with room
+        // to spare.
+        let configuration = EBPFSensorConfiguration(
+            ringBufferBytes: 16384, pollInterval: .milliseconds(200), syscallUsageInterval: .seconds(1))
+        // Two flooding processes keep the ring full of opens while the script runs /bin/true 20 times.
+        let script = """
+            import os, signal, time
+            flooders = []
+            for _ in range(2):
+                pid = os.fork()
+                if pid == 0:
+                    while True: os.close(os.open('/dev/null', os.O_RDONLY))
+                flooders.append(pid)
+            time.sleep(0.2)
+            for burst in range(20):
+                child = os.fork()
+                if child == 0:
+                    os.execv('/bin/true', ['/bin/true', f'vigil-burst-{burst}'])
+                os.waitpid(child, 0)
+                time.sleep(0.02)
+            for pid in flooders:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            """
+        var child: Child?
+        let run = try await withSensor(configuration) { child = try runChild("/usr/bin/python3", ["-c", script]) }
+        #expect(child?.status == 0)
+        #expect(run.sensor.kernelDrops[.fileOpen] ?? 0 > 0, "the opens did not fill the ring: \(run.sensor)")
+        let bursts = run.events.compactMap { event -> String? in
+            guard event.kind == .processExec, case .process(let fields) = event.fields,
+                run.text(fields.executable) == realExecutable("true")
+            else { return nil }
+            return ArgumentList.split(run.text(fields.arguments)).last
+        }
+        #expect(Set(bursts) == Set((0..<20).map { "vigil-burst-\($0)" }), "execs lost: \(run.sensor)")
+        #expect(run.sensor.kernelDrops[.processExec] == nil)
+    }
+
+    @Test("under a flood faster than the reader, the sensor still stops promptly when asked")
+    func stopsUnderFlood() async throws {
+        guard kernelTestsAllowed() else { return }
+        // Four processes open and close files without end: on a machine with fewer cores they take most of
+        // the CPU and write faster than the reader decodes. A reader that drained the ring in one call would
+        // never get back to see the stop.
+        let flood = "import os\nwhile True: os.close(os.open('/dev/null', os.O_RDONLY))"
+        var flooders: [Process] = []
+        // SIGKILL: children of the test process may inherit an ignored SIGTERM.
+        defer {
+            for process in flooders where process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+        try await ExclusiveGate.kernelTracing.withExclusiveAccess {
+            let sensor = EBPFSensor(configuration: EBPFSensorConfiguration(pollInterval: .milliseconds(20)))
+            let engine = Engine(
+                configuration: EngineConfiguration(shards: 1), symbols: SymbolTable(), sensors: [sensor],
+                detectors: EventLog().factory(), outputs: [])
+            let running = Task { try await engine.run() }
+            while !sensor.isAttached { try await Task.sleep(for: .milliseconds(20)) }
+            for _ in 0..<4 {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+                process.arguments = ["-c", flood]
+                try process.run()
+                flooders.append(process)
+            }
+            try await Task.sleep(for: .seconds(2))
+            running.cancel()
+            // Not a speed target: a liveness bound, far above the cost of one bounded read, far below forever.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while sensor.isAttached && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let detached = !sensor.isAttached
+            let floodRan = flooders.allSatisfy { $0.isRunning }
+            // Only now end the flood, so that a reader stuck in one endless read can finish and the test ends.
+            for process in flooders { kill(process.processIdentifier, SIGKILL) }
+            try await running.value
+            #expect(floodRan, "the flood ended before the stop was checked")
+            #expect(detached, "the sensor did not stop within 20 s of being asked, under a flood")
+            #expect(sensor.statistics.records > 0)
+        }
     }
 }
 

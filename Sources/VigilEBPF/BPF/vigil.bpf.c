@@ -108,6 +108,11 @@ const volatile __u32 agent_tgid = 0;
 /// timer collects sparse records without them.
 const volatile __u32 wakeup_bytes = 0;
 
+/// Once this many bytes wait in the ring, records of the flooding kinds (opens, connects, accepts, DNS
+/// queries) are dropped and counted, so that the rest of the ring stays free for the rare records that
+/// tell the story: an exec, a module load, a ptrace (0: no reserve).
+const volatile __u32 bulk_limit_bytes = 0;
+
 /// A syscall's arguments between its entry and its exit.
 struct pending_call {
     __u64 arguments[6];
@@ -260,9 +265,14 @@ static __always_inline void submit_record(struct vigil_bpf_record *record) {
     record->size = size;
     __u32 *lost = bpf_map_lookup_elem(&lost_since_last, &zero);
     if (lost && *lost) record->header.flags |= VIGIL_FLAG_LOST_BEFORE;
+    __u64 waiting = (wakeup_bytes || bulk_limit_bytes) ? bpf_ringbuf_query(&events, RING_AVAILABLE_DATA) : 0;
+    __u16 kind = record->header.kind;
+    int bulk = kind == VIGIL_KIND_OPEN || kind == VIGIL_KIND_CONNECT || kind == VIGIL_KIND_ACCEPT || kind == VIGIL_KIND_DNS;
     __u64 flags = 0;
-    if (wakeup_bytes) flags = bpf_ringbuf_query(&events, RING_AVAILABLE_DATA) >= wakeup_bytes ? RING_FORCE_WAKEUP : RING_NO_WAKEUP;
-    if (bpf_ringbuf_output(&events, record, size, flags) != 0) {
+    // Counting this record too: a large record (an exec) that lifts the ring past the limits must wake the
+    // reader, or the bulk records that follow would be shed until its next timed poll.
+    if (wakeup_bytes) flags = waiting + size >= wakeup_bytes ? RING_FORCE_WAKEUP : RING_NO_WAKEUP;
+    if ((bulk && bulk_limit_bytes && waiting >= bulk_limit_bytes) || bpf_ringbuf_output(&events, record, size, flags) != 0) {
         count_drop(record->header.kind);
         if (lost) *lost = 1;
     } else if (lost) {
