@@ -110,6 +110,66 @@ struct EngineTests {
         #expect(elapsed < .seconds(20))
     }
 
+    @Test("under overload the bulk kinds are shed first: a flood of opens does not cost an exec")
+    func overloadShedsBulkFirst() async throws {
+        let symbols = SymbolTable()
+        var builder = EventBuilder(symbols: symbols)
+        var events: [Event] = []
+        // 20 execs among 19,980 opens: fewer than the 32 places a 128-event queue keeps in reserve, so none
+        // may be lost however slow the shard is.
+        for index in 0..<20_000 {
+            events.append(
+                index % 1000 == 999 ? builder.exec(pid: 5, executable: "/bin/sh") : builder.open(pid: 5, path: "/x"))
+        }
+        let output = CollectingOutput()
+        let engine = Engine(
+            configuration: EngineConfiguration(shards: 1, shardQueueCapacity: 128), symbols: symbols,
+            sensors: [InMemorySensor(name: "flood", events: events, batchSize: 64, delivery: .dropping)],
+            detectors: { _ in KindDetector(kind: .processExec, delayPerBatch: .milliseconds(2)) }, outputs: [output])
+        try await engine.run()
+
+        let droppedByKind = try #require(engine.statistics.eventsDropped["flood"])
+        #expect(droppedByKind[.fileOpen] ?? 0 > 0, "the flood was not shed: the test did not overload the engine")
+        #expect(droppedByKind[.processExec] == nil)
+        #expect(output.findings.count == 20)
+        // The shard's findings still say that events were lost around them.
+        #expect(output.findings.contains { $0.eventsLostBefore > 0 })
+    }
+
+    @Test("a finding's ancestry does not wait for the parent's shard: sinks feed the process table")
+    func ancestryDoesNotDependOnShardLag() async throws {
+        let symbols = SymbolTable()
+        var builder = EventBuilder(symbols: symbols)
+        // Two workloads on different shards: the parent runs in one, its child in the other.
+        let candidates = (0..<16).map { builder.workload(deployment: "app-\($0)") }
+        func shard(_ workload: WorkloadID) -> Int {
+            EventSink.shard(forKey: builder.exec(pid: 9, executable: "/x", workload: workload).shardKey, shardCount: 2)
+        }
+        let parentWorkload = try #require(candidates.first { shard($0) == 0 })
+        let childWorkload = try #require(candidates.first { shard($0) == 1 })
+        let events = [
+            builder.open(pid: 99, path: "/etc/hosts", workload: parentWorkload),
+            builder.exec(pid: 100, executable: "/usr/sbin/nginx", workload: parentWorkload),
+            builder.exec(pid: 101, parent: 100, executable: "/bin/sh", workload: childWorkload),
+        ]
+        let output = CollectingOutput()
+        // The parent's shard is slow: busy with the open, it reads the parent's exec long after the child's
+        // shard has made its finding.
+        let engine = Engine(
+            configuration: EngineConfiguration(shards: 2), symbols: symbols,
+            sensors: [InMemorySensor(events: events, batchSize: 1)],
+            detectors: { shard in
+                KindDetector(
+                    kind: shard.index == 1 ? .processExec : .fileOpen,
+                    delayPerBatch: shard.index == 0 ? .milliseconds(300) : .zero)
+            }, outputs: [output])
+        try await engine.run()
+
+        let finding = try #require(output.findings.first)
+        #expect(finding.process?.executable == "/bin/sh")
+        #expect(finding.ancestry.first?.executable == "/usr/sbin/nginx")
+    }
+
     @Test("graceful shutdown stops the sensors and drains everything they delivered")
     func gracefulShutdownDrains() async throws {
         let symbols = SymbolTable()

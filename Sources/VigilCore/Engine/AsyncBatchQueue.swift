@@ -42,12 +42,18 @@ final class AsyncBatchQueue<Element: Sendable>: Sendable {
         tryEnqueue(&batch, acceptingPart: true)
     }
 
-    private func tryEnqueue(_ batch: inout ContiguousArray<Element>, acceptingPart: Bool) -> Int {
+    /// Like ``tryEnqueue(_:)``, but may fill the queue up to `reserve` elements beyond its capacity: room
+    /// kept for elements that must not be lost to a flood of others.
+    func tryEnqueue(_ batch: inout ContiguousArray<Element>, intoReserve reserve: Int) -> Int {
+        tryEnqueue(&batch, acceptingPart: true, reserve: reserve)
+    }
+
+    private func tryEnqueue(_ batch: inout ContiguousArray<Element>, acceptingPart: Bool, reserve: Int = 0) -> Int {
         let count = batch.count
         if count == 0 { return 0 }
         let (accepted, consumer) = state.withLock { state -> (Int, UnsafeContinuation<Void, Never>?) in
             if state.closed { return (0, nil) }
-            let room = capacity - state.queued
+            let room = capacity + reserve - state.queued
             if room <= 0 || (!acceptingPart && room < count) { return (0, nil) }
             var moved = state.spare.popLast() ?? []
             state.spareCapacity -= moved.capacity

@@ -57,11 +57,13 @@ public final class Engine: Service {
         }
         self.shardQueues = queues
         self.findingQueue = AsyncBatchQueue(capacity: configuration.findingQueueCapacity)
-        self.processes = SharedProcessTable(capacity: configuration.processTableCapacity)
+        let processes = SharedProcessTable(capacity: configuration.processTableCapacity)
+        self.processes = processes
         let sensorCounters = sensors.map { SensorCounters(sensorName: $0.name) }
         self.sensorCounters = sensorCounters
         self.sinks = zip(sensors, sensorCounters).map { sensor, counters in
-            EventSink(sensorName: sensor.name, symbols: symbols, shards: queues, counters: counters)
+            EventSink(
+                sensorName: sensor.name, symbols: symbols, shards: queues, counters: counters, processes: processes)
         }
     }
 
@@ -110,7 +112,7 @@ public final class Engine: Service {
             findings: counters.findings.load(ordering: .relaxed),
             incidents: counters.incidents.load(ordering: .relaxed),
             actions: counters.actions.load(ordering: .relaxed),
-            processesForgotten: counters.processesForgotten.load(ordering: .relaxed),
+            processesForgotten: processes.forgotten,
             outputErrors: counters.outputErrors.load(ordering: .relaxed))
     }
 
@@ -147,17 +149,14 @@ public final class Engine: Service {
         let findingsCounter = Counter(label: "vigil_findings_total")
         var batch = EventBatch(capacity: 0)
         while await queue.take(into: &batch.events) {
-            let forgotten = processes.observe(batch)
-            if forgotten > 0 {
-                // A full process table forgets processes: later findings lose their ancestry, so say so.
-                counters.processesForgotten.wrappingIncrement(by: forgotten, ordering: .relaxed)
-                counters.processesForgottenMetric.increment(by: Int(forgotten))
-            }
             detector.inspect(batch, into: &findings)
             queue.recycle(&batch.events)
             if findings.isEmpty { continue }
             for index in findings.indices {
-                let (process, ancestry) = processes.describe(findings[index].event.process, symbols: symbols)
+                let event = findings[index].event
+                var (process, ancestry) = processes.describe(event.process, symbols: symbols)
+                // The table may already hold a later exec of this process: the event says what ran then.
+                if !event.executable.isNone { process?.executable = symbols.string(event.executable) }
                 findings[index].process = process
                 findings[index].ancestry = ancestry
             }
@@ -251,8 +250,6 @@ public final class Engine: Service {
 
     private final class Counters: Sendable {
         let incidentsMetric = Counter(label: "vigil_incidents_total")
-        let processesForgottenMetric = Counter(label: "vigil_processes_forgotten_total")
-        let processesForgotten = ManagedAtomic<UInt64>(0)
         let findings = ManagedAtomic<UInt64>(0)
         let incidents = ManagedAtomic<UInt64>(0)
         let actions = ManagedAtomic<UInt64>(0)

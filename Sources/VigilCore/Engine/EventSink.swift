@@ -4,8 +4,9 @@ import Synchronization
 /// Where a sensor delivers its events. The engine gives each sensor its own sink.
 ///
 /// ``push(_:)`` never blocks: what the engine cannot take now is dropped and counted per sensor and per
-/// event kind, and the shard remembers the loss so its next finding says events were lost around it. A
-/// live sensor uses it so that its source (a kernel ring buffer, a socket) is never stalled. A replay
+/// event kind, and the shard remembers the loss so its next finding says events were lost around it. Bulk
+/// kinds (``EventKind/isBulk``: opens, connections, DNS queries) are shed first; the rest may use a reserve
+/// beyond the shard's capacity, so a flood of opens does not cost the exec that matters. A live sensor uses it so that its source (a kernel ring buffer, a socket) is never stalled. A replay
 /// source that can simply wait uses ``send(_:)`` instead and loses nothing.
 ///
 /// Both take the batch `inout` and return it empty: its buffer is handed to the engine rather than
@@ -18,14 +19,19 @@ public final class EventSink: Sendable {
 
     private let shards: [AsyncBatchQueue<Event>]
     private let counters: SensorCounters
+    private let processes: SharedProcessTable
     /// Per-shard buffers for splitting a batch; handed over and replaced like the batches themselves.
     private let parts: Mutex<[ContiguousArray<Event>]>
 
-    init(sensorName: String, symbols: SymbolTable, shards: [AsyncBatchQueue<Event>], counters: SensorCounters) {
+    init(
+        sensorName: String, symbols: SymbolTable, shards: [AsyncBatchQueue<Event>], counters: SensorCounters,
+        processes: SharedProcessTable
+    ) {
         self.sensorName = sensorName
         self.symbols = symbols
         self.shards = shards
         self.counters = counters
+        self.processes = processes
         self.parts = Mutex(Array(repeating: [], count: shards.count))
     }
 
@@ -43,6 +49,7 @@ public final class EventSink: Sendable {
     public func push(_ batch: inout EventBatch) -> PushResult {
         if batch.isEmpty { return PushResult(accepted: 0, dropped: 0) }
         counters.received(batch.count)
+        processes.observe(batch.events)
         if shards.count == 1 { return offer(&batch.events, to: 0) }
         return parts.withLock { parts in
             split(&batch, into: &parts)
@@ -62,6 +69,7 @@ public final class EventSink: Sendable {
     public func send(_ batch: inout EventBatch) async {
         if batch.isEmpty { return }
         counters.received(batch.count)
+        processes.observe(batch.events)
         if shards.count == 1 {
             await deliverWaiting(&batch.events, to: 0)
             return
@@ -115,14 +123,33 @@ public final class EventSink: Sendable {
 
     private func offer(_ events: inout ContiguousArray<Event>, to shard: Int) -> PushResult {
         let count = events.count
-        let accepted = shards[shard].tryEnqueue(&events)
-        let dropped = count - accepted
-        if dropped > 0 {
-            countDrops(events[accepted...], shard: shard)
+        var accepted = shards[shard].tryEnqueue(&events)
+        if accepted < count {
+            accepted += offerEssentials(&events, from: accepted, to: shard)
             events.removeAll(keepingCapacity: true)
         }
-        return PushResult(accepted: accepted, dropped: dropped)
+        return PushResult(accepted: accepted, dropped: count - accepted)
     }
+
+    /// The shard is full: drops the bulk events among `events[start...]` and offers the rest, in order, to
+    /// the room the queue keeps in reserve; returns how many it took. Everything not taken is counted.
+    private func offerEssentials(_ events: inout ContiguousArray<Event>, from start: Int, to shard: Int) -> Int {
+        countDrops(events[start...].lazy.filter(\.kind.isBulk), shard: shard)
+        // Keep the essential events, in order, at the front.
+        var kept = 0
+        for index in start..<events.count where !events[index].kind.isBulk {
+            events[kept] = events[index]
+            kept += 1
+        }
+        guard kept > 0 else { return 0 }
+        events.removeSubrange(kept...)
+        let accepted = shards[shard].tryEnqueue(&events, intoReserve: shards[shard].capacity / Self.reserveDivisor)
+        if accepted < kept { countDrops(events[accepted...], shard: shard) }
+        return accepted
+    }
+
+    /// A shard's queue keeps 1/4 of its capacity beyond it for essential events.
+    private static let reserveDivisor = 4
 
     private func countDrops(_ events: some Collection<Event>, shard: Int) {
         shards[shard].recordDrops(events.count)

@@ -1,33 +1,40 @@
+import Metrics
 import Synchronization
 
 /// The engine's memory of the processes it has seen, for the process and ancestry of findings, shared by
 /// all shards: a child's events and its parent's may belong to different workloads, hence to different
-/// shards. Each shard locks it once per batch, never per event.
+/// shards. Sinks feed it as sensors deliver, before any shard sees the batch, so a finding's ancestry never
+/// depends on how far behind its parent's shard is, nor on whether the engine kept the parent's events.
+/// It is locked once per batch, never per event.
 final class SharedProcessTable: Sendable {
-    private struct State {
-        var table: ProcessTable
-        var reportedEvictions: UInt64 = 0
-    }
-
-    private let state: Mutex<State>
+    private let table: Mutex<ProcessTable>
+    private let forgottenTotal = Atomic<UInt64>(0)
+    private let forgottenMetric = Counter(label: "vigil_processes_forgotten_total")
 
     init(capacity: Int) {
-        state = Mutex(State(table: ProcessTable(capacity: capacity)))
+        table = Mutex(ProcessTable(capacity: capacity))
     }
 
-    /// Learns from a batch's process events; returns how many processes the table forgot since the last call.
-    func observe(_ events: EventBatch) -> UInt64 {
-        state.withLock { state in
-            state.table.observe(events)
-            let forgotten = state.table.evicted - state.reportedEvictions
-            state.reportedEvictions = state.table.evicted
-            return forgotten
+    /// Processes forgotten because the table was full: findings about them lose their ancestry.
+    var forgotten: UInt64 { forgottenTotal.load(ordering: .relaxed) }
+
+    /// Learns from the process events among `events`, in order.
+    func observe(_ events: some Collection<Event>) {
+        guard events.contains(where: { $0.kind.fieldGroup == .process }) else { return }
+        let forgotten = table.withLock { table in
+            let before = table.evicted
+            table.observe(events)
+            return table.evicted - before
+        }
+        if forgotten > 0 {
+            forgottenTotal.add(forgotten, ordering: .relaxed)
+            forgottenMetric.increment(by: Int(forgotten))
         }
     }
 
     /// The process and its ancestors, as far as known.
     func describe(_ key: ProcessKey, symbols: SymbolTable) -> (ProcessSummary?, [ProcessSummary]) {
-        state.withLock { $0.table.describe(key, symbols: symbols) }
+        table.withLock { $0.describe(key, symbols: symbols) }
     }
 }
 
@@ -55,8 +62,8 @@ struct ProcessTable {
         entries.reserveCapacity(self.capacity)
     }
 
-    mutating func observe(_ events: EventBatch) {
-        for event in events.events {
+    mutating func observe(_ events: some Collection<Event>) {
+        for event in events {
             guard case .process(let fields) = event.fields else { continue }
             switch event.kind {
             case .processExec, .processSnapshot:

@@ -71,6 +71,18 @@ public enum EventKind: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStr
     /// An HTTP request served by the application.
     case httpRequest = 80
 
+    /// Whether events of this kind come in floods (file opens, connections, DNS queries, syscall usage).
+    ///
+    /// When the engine is overloaded these are shed first: a lost open is one of thousands like it, a
+    /// lost exec or module load is the story itself. Every event shed is still counted.
+    @inlinable
+    public var isBulk: Bool {
+        switch self {
+        case .fileOpen, .fileWrite, .networkConnect, .networkAccept, .dnsQuery, .syscall: return true
+        default: return false
+        }
+    }
+
     /// The layer events of this kind belong to.
     @inlinable
     public var layer: Layer {
