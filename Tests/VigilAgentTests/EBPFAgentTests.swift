@@ -71,6 +71,14 @@ private func runQuietly(_ executable: String, _ arguments: [String]) throws -> I
     return process.processIdentifier
 }
 
+/// The events the engine says it dropped, from its "engine stopped" log line (`dropped=N`).
+private func droppedEvents(in log: String) -> Int {
+    guard let line = log.split(separator: "\n").last(where: { $0.contains("engine stopped") }),
+        let field = line.split(separator: " ").first(where: { $0.hasPrefix("dropped=") })
+    else { return 0 }
+    return Int(field.dropFirst("dropped=".count)) ?? 0
+}
+
 /// Whether an alert is an unexpected-process finding in `program`'s workload for `executable`, with `program`
 /// first in its ancestry.
 private func isUnexpected(_ finding: JSONValue, executable: String, startedBy program: String) -> Bool {
@@ -143,18 +151,32 @@ struct EBPFAgentTests {
         // Learning: the program runs /bin/true, several times.
         for _ in 0..<3 { try runQuietly(program, ["-c", "/bin/true; /bin/true"]) }
         try await Task.sleep(for: .seconds(4))
-        // Detecting: it runs something it never ran.
-        try runQuietly(program, ["-c", "/bin/true; /usr/bin/id"])
+        // Detecting: it runs something it never ran. On a loaded machine the agent (a debug build in tests)
+        // may shed events; the run is repeated then, but a late flag counts only if the agent reported the loss.
         var flagged = false
+        var attempts = 0
         var findings: [JSONValue] = []
-        for _ in 0..<100 where !flagged {
-            try await Task.sleep(for: .milliseconds(100))
-            let lines = ((try? String(contentsOf: alerts, encoding: .utf8)) ?? "").split(separator: "\n")
-            findings = lines.compactMap { try? JSONParser.parse(String($0)) }
-            flagged = findings.contains { isUnexpected($0, executable: "/usr/bin/id", startedBy: program) }
+        while !flagged && attempts < 4 {
+            attempts += 1
+            try runQuietly(program, ["-c", "/bin/true; /usr/bin/id"])
+            for _ in 0..<50 where !flagged {
+                try await Task.sleep(for: .milliseconds(100))
+                let lines = ((try? String(contentsOf: alerts, encoding: .utf8)) ?? "").split(separator: "\n")
+                findings = lines.compactMap { try? JSONParser.parse(String($0)) }
+                flagged = findings.contains { isUnexpected($0, executable: "/usr/bin/id", startedBy: program) }
+            }
         }
         #expect(try await agent.stop() == 0, "stderr: \(agent.stderr)")
-        #expect(flagged, "no unexpected-process finding for \(program) running /usr/bin/id")
+        let dropped = droppedEvents(in: agent.stderr)
+        let mine = findings.filter { $0["workload"]?["executable"]?.string == program }.map {
+            "\($0["rule"]?["id"]?.string ?? "?") \($0["process"]?["exe"]?.string ?? "?") parent \($0["process"]?["ancestry"]?.array?.first?["exe"]?.string ?? "none")"
+        }
+        let summary =
+            "\(attempts) runs, \(findings.count) findings, \(dropped) events dropped by the agent; the program's: \(mine)"
+        #expect(flagged, "no unexpected-process finding for \(program) running /usr/bin/id (\(summary))")
+        #expect(
+            attempts == 1 || dropped > 0,
+            "flagged only at run \(attempts), yet the agent reports no lost events: \(agent.stderr)")
         // What it did while learning is not news.
         #expect(!findings.contains { isUnexpected($0, executable: "/usr/bin/true", startedBy: program) })
     }
