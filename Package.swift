@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "VigilLinux", targets: ["VigilLinux"]),
         .library(name: "VigilEBPF", targets: ["VigilEBPF"]),
         .library(name: "VigilRules", targets: ["VigilRules"]),
+        .library(name: "VigilResponse", targets: ["VigilResponse"]),
         .library(name: "VigilTestKit", targets: ["VigilTestKit"]),
         .library(name: "VigilAgent", targets: ["VigilAgent"]),
         .executable(name: "vigil-agent", targets: ["vigil-agent"]),
@@ -155,7 +156,9 @@ let package = Package(
         .target(
             name: "VigilLinux",
             dependencies: ["VigilCore", "CLibBPF", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strictSettings
+            exclude: ["BPF/quarantine.bpf.c"],
+            swiftSettings: strictSettings,
+            plugins: ["BPFCompiler"]
         ),
         // Turns the BPF object the BPFCompiler plugin builds into Swift source (base64), so the sensor carries
         // its programs without a file next to the binary.
@@ -197,6 +200,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("BuiltinRules")],
+            swiftSettings: strictSettings
+        ),
+        // Response: the policy (which findings get which action), safety rails, the responders that act.
+        .target(
+            name: "VigilResponse",
+            dependencies: [
+                "VigilCore", "VigilLinux",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         // In-memory sensor, store, responder and output, and event builders for tests and examples.
@@ -324,6 +337,11 @@ let package = Package(
                 "VigilK8sAuditWebhook", "VigilAuditLog", "VigilCore", "VigilTestKit",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilResponseTests",
+            dependencies: ["VigilResponse", "VigilLinux", "VigilSQLite", "VigilCore", "VigilTestKit"],
             swiftSettings: strictSettings
         ),
         .testTarget(
