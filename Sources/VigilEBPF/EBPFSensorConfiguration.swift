@@ -10,7 +10,8 @@ public struct EBPFSensorConfiguration: Sendable {
     public var syscallUsageInterval: Duration
     /// How many bytes must wait in the ring before the kernel wakes the reader; 0 wakes it for each record
     /// once it has caught up. Waking costs the traced process an interrupt, so by default the reader instead
-    /// collects sparse records every ``pollInterval`` and is woken only when the ring fills past this.
+    /// collects sparse records every ``pollInterval`` and is woken only when the ring fills past this, or
+    /// at once for the rare kinds a response may hinge on (exec, module load, ptrace, memfd, bpf...).
     public var wakeupBytes: Int
     /// How many events the sensor gathers before handing a batch to the engine.
     public var batchSize: Int

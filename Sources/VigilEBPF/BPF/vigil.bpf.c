@@ -270,8 +270,10 @@ static __always_inline void submit_record(struct vigil_bpf_record *record) {
     int bulk = kind == VIGIL_KIND_OPEN || kind == VIGIL_KIND_CONNECT || kind == VIGIL_KIND_ACCEPT || kind == VIGIL_KIND_DNS;
     __u64 flags = 0;
     // Counting this record too: a large record (an exec) that lifts the ring past the limits must wake the
-    // reader, or the bulk records that follow would be shed until its next timed poll.
-    if (wakeup_bytes) flags = waiting + size >= wakeup_bytes ? RING_FORCE_WAKEUP : RING_NO_WAKEUP;
+    // reader, or the bulk records that follow would be shed until its next timed poll. The rare kinds that
+    // rules act on (an exec, a module load, a ptrace) wake it at once: a response cannot wait for the timer.
+    int urgent = !bulk && kind != VIGIL_KIND_FORK && kind != VIGIL_KIND_EXIT;
+    if (wakeup_bytes) flags = (urgent || waiting + size >= wakeup_bytes) ? RING_FORCE_WAKEUP : RING_NO_WAKEUP;
     if ((bulk && bulk_limit_bytes && waiting >= bulk_limit_bytes) || bpf_ringbuf_output(&events, record, size, flags) != 0) {
         count_drop(record->header.kind);
         if (lost) *lost = 1;
