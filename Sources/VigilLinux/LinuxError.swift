@@ -20,6 +20,11 @@ public struct LinuxError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let unreadable = Code("unreadable")
         /// Something was not found (a process, a cgroup, a map).
         public static let notFound = Code("not found")
+        /// The pid now belongs to another process than the one asked for (the original exited and the pid
+        /// was reused), so nothing was done to it.
+        public static let processReplaced = Code("process replaced")
+        /// The kernel did not finish in time (a cgroup that did not freeze or thaw).
+        public static let timedOut = Code("timed out")
         public var description: String { name }
     }
 

@@ -133,6 +133,24 @@ public final class BPFObject: @unchecked Sendable {
         links.append(link)
     }
 
+    /// Attaches a loaded cgroup program (`cgroup/connect4`, `cgroup_skb/egress`...) to the cgroup open at
+    /// `descriptor`, through a BPF link: other programs on that cgroup keep running, and this one stays
+    /// attached until this object is closed or ``detachAll()``. The descriptor may be closed afterwards.
+    public func attach(program: String, toCgroupDescriptor descriptor: Int32) throws {
+        guard let found = bpf_object__find_program_by_name(object, program) else {
+            throw LinuxError(code: .notFound, message: "the BPF object \(name) has no program named \(program)")
+        }
+        LibBPFLog.reset()
+        guard let link = bpf_program__attach_cgroup(found, descriptor) else {
+            let code = errno
+            throw LinuxError(
+                code: code == EPERM ? .permissionDenied : .bpfFailed,
+                message: "cannot attach program \(program) of \(name) to a cgroup: \(LibBPFLog.tail(4))",
+                errno: code, call: "bpf_program__attach_cgroup")
+        }
+        links.append(link)
+    }
+
     /// Detaches every attached program (the maps stay readable until the object is closed).
     public func detachAll() {
         for link in links { bpf_link__destroy(link) }
