@@ -6,8 +6,8 @@ import GRDB
     import Darwin
 #endif
 
-/// Vigil's SQLite database: one file that holds the profiles now, and the incidents and the response audit
-/// trail in later versions.
+/// Vigil's SQLite database: one file that holds the profiles and the response audit trail, and the incidents in
+/// a later version.
 ///
 /// Opening creates the parent directory and the file when missing and brings the schema up to date. The
 /// database runs in WAL mode, so readers never wait for the writer, and other processes (an inspection tool,
@@ -78,6 +78,25 @@ public final class VigilDatabase: Sendable {
                         body BLOB NOT NULL,
                         PRIMARY KEY (subject, name)
                     )
+                    """)
+        }
+        migrator.registerMigration("v2: response audit trail") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE response_audit (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        alert_id TEXT NOT NULL,
+                        time INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        outcome TEXT NOT NULL,
+                        pid INTEGER NOT NULL,
+                        start_time INTEGER NOT NULL,
+                        workload INTEGER NOT NULL,
+                        container INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        detail TEXT NOT NULL
+                    );
+                    CREATE INDEX response_audit_alert ON response_audit (alert_id, seq);
                     """)
         }
         return migrator

@@ -38,7 +38,10 @@ struct SQLiteProfileStoreTests {
                         "subject TEXT notnull=1 pk=1", "name TEXT notnull=1 pk=2", "state TEXT notnull=1 pk=0",
                         "updated_at INTEGER notnull=1 pk=0", "body BLOB notnull=1 pk=0",
                     ])
-                #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1: profiles"])
+                #expect(
+                    try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == [
+                        "v1: profiles", "v2: response audit trail",
+                    ])
                 #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM profile") == 1)
                 // Names stay text for people reading the table, though they are bound as bytes.
