@@ -7,8 +7,9 @@ PKG_CONFIG_MODULES := libbpf libseccomp sqlite3 zlib
 APT_PACKAGES := pkg-config libbpf-dev libseccomp-dev libsqlite3-dev zlib1g-dev auditd openssl python3
 AGENT_ARGS ?=
 OVERHEAD_ARGS ?=
+LATENCY_ARGS ?=
 
-.PHONY: all deps build run test bench overhead lint clean
+.PHONY: all deps build run test bench overhead latency lint clean
 
 all: build
 
@@ -59,6 +60,12 @@ overhead: deps
 	$(SWIFT) build -c release --product vigil-agent
 	@SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
 	$$SUDO Scripts/ebpf-overhead.sh --agent "$$($(SWIFT) build -c release --show-bin-path)/vigil-agent" $(OVERHEAD_ARGS)
+
+# Measures the time from a kernel event to a completed kill on a rule hit, with `vigil-agent run --respond
+# on` (Scripts/response-latency.sh, as root; about a minute). Options go in LATENCY_ARGS ("--runs 500").
+latency: build
+	@SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+	$$SUDO Scripts/response-latency.sh --agent "$$($(SWIFT) build -c release --show-bin-path)/vigil-agent" $(LATENCY_ARGS)
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Examples Benchmarks/Benchmarks

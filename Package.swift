@@ -232,6 +232,8 @@ let package = Package(
                 "VigilK8sAuditWebhook",
                 "VigilEBPF",
                 "VigilRules",
+                "VigilResponse",
+                "VigilLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -242,6 +244,9 @@ let package = Package(
             name: "vigil-agent",
             dependencies: [
                 "VigilAgent",
+                "VigilResponse",
+                "VigilLinux",
+                "VigilSQLite",
                 "VigilCloudEventsPush",
                 "VigilK8sAuditWebhook",
                 "VigilEBPF",
@@ -367,7 +372,8 @@ let package = Package(
         .testTarget(
             name: "VigilAgentTests",
             dependencies: [
-                "VigilAgent", "VigilTestKit", "VigilSeccomp", "vigil-agent", "vigil-exec", "embed-vigil",
+                "VigilAgent", "VigilTestKit", "VigilSeccomp", "VigilLinux", "VigilSQLite", "vigil-agent", "vigil-exec",
+                "embed-vigil",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -6,6 +6,7 @@ import VigilCloudEventsPush
 import VigilCore
 import VigilEBPF
 import VigilK8sAuditWebhook
+import VigilResponse
 import VigilRules
 import VigilSeccomp
 
@@ -16,7 +17,10 @@ struct VigilAgentCommand: AsyncParsableCommand {
         commandName: "vigil-agent",
         abstract:
             "Vigil's node agent: behavioral detection and response across cloud, cluster, workload and application.",
-        subcommands: [ReplayCommand.self, RunCommand.self, RecordCommand.self, ProfilesCommand.self, RulesCommand.self])
+        subcommands: [
+            ReplayCommand.self, RunCommand.self, RecordCommand.self, ProfilesCommand.self, RulesCommand.self,
+            QuarantineCommand.self,
+        ])
 }
 
 /// Logs to standard error at `level`.
@@ -178,6 +182,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level on standard error.")
     var logLevel: Logger.Level = .notice
 
+    @Option(
+        name: .long,
+        help: "Respond to findings: off, dry-run (log what would be done) or on (default: the policy's mode, else off)."
+    )
+    var respond: String?
+
+    @Option(name: .long, help: "The response policy (YAML): which findings get which action (default: report only).")
+    var policy: String?
+
     @OptionGroup var storeOption: StoreOption
 
     @OptionGroup var ruleOptions: RuleOptions
@@ -185,6 +198,13 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging(logLevel)
         let location = try storeOption.location()
+        var mode: ResponseMode?
+        if let respond {
+            guard let parsed = ResponseMode(argument: respond) else {
+                throw ValidationError("--respond takes off, dry-run or on")
+            }
+            mode = parsed
+        }
         guard let learnFor = parseDuration(learnFor) else {
             throw ValidationError("--learn-for takes a number and a unit: 30s, 10m, 2h, 1d")
         }
@@ -201,7 +221,8 @@ struct RunCommand: AsyncParsableCommand {
             ebpf: ebpfOptions.configuration, kubernetesAuditWebhook: try webhookConfiguration(),
             linuxAuditLog: linuxAudit, kubernetesAuditLog: k8sAudit, cloudTrailDirectory: cloudtrail,
             cloudPush: push, learnFor: learnFor, store: location,
-            alertsPath: alerts, format: format, rules: ruleOptions.selection)
+            alertsPath: alerts, format: format, rules: ruleOptions.selection,
+            response: ResponseSettings(mode: mode, policyPath: policy))
         do {
             try await run.run(logger: Logger(label: "vigil.agent"))
         } catch let error as AgentError {
@@ -402,6 +423,53 @@ struct RulesCommand: AsyncParsableCommand {
                 "\(compiled.rules.count) rules loaded, \(compiled.failures.count) failed, \(compiled.entryErrors.count) entries unreadable"
             )
             if !compiled.failures.isEmpty || !compiled.entryErrors.isEmpty { throw ExitCode(1) }
+        }
+    }
+}
+
+/// `vigil-agent quarantine`: the processes the response put in soft quarantine.
+struct QuarantineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quarantine",
+        abstract: "List the processes in soft quarantine, or release one.",
+        subcommands: [List.self, Release.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One line per quarantined process: pid, executable, the cgroup it came from, the alert.")
+        @OptionGroup var storeOption: StoreOption
+
+        func run() async throws {
+            let control = QuarantineControl(store: try storeOption.location())
+            do {
+                for entry in try await control.list() {
+                    let since = entry.since == 0 ? "-" : RFC3339.format(nanoseconds: entry.since)
+                    print(
+                        "\(entry.pid)\t\(entry.executable.isEmpty ? "-" : entry.executable)\t"
+                            + "from \(entry.origin ?? "-")\t\(entry.alertID ?? "-")\t\(since)")
+                }
+            } catch let error as AgentError {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    struct Release: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move a quarantined process back to the cgroup it came from, and record it.")
+        @Argument(help: "The pid, as `quarantine list` prints it.") var pid: Int32
+        @Option(help: "The cgroup to move it to (default: where the audit trail says it came from).")
+        var to: String?
+        @OptionGroup var storeOption: StoreOption
+
+        func run() async throws {
+            let control = QuarantineControl(store: try storeOption.location())
+            do {
+                let target = try await control.release(pid: pid, to: to)
+                print("released \(pid) to \(target)")
+            } catch let error as AgentError {
+                throw ValidationError(error.description)
+            }
         }
     }
 }

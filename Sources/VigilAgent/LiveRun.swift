@@ -43,6 +43,8 @@ public struct LiveRun: Sendable {
     public var pollInterval: Duration
     /// The rules checked beside the profiles.
     public var rules: RuleSelection
+    /// How findings and incidents are answered.
+    public var response: ResponseSettings
 
     /// Creates a run.
     public init(
@@ -52,7 +54,7 @@ public struct LiveRun: Sendable {
         learnFor: Duration = .seconds(24 * 3600),
         store: StoreLocation = .standard, alertsPath: String? = nil, format: AlertFormat = .json,
         saveInterval: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
-        rules: RuleSelection = .builtinPack
+        rules: RuleSelection = .builtinPack, response: ResponseSettings = .off
     ) {
         self.ebpf = ebpf
         self.kubernetesAuditWebhook = kubernetesAuditWebhook
@@ -68,6 +70,7 @@ public struct LiveRun: Sendable {
         self.saveInterval = saveInterval
         self.pollInterval = pollInterval
         self.rules = rules
+        self.response = response
     }
 
     /// The live sensors these options ask for.
@@ -113,6 +116,7 @@ public struct LiveRun: Sendable {
     ///   configured.
     public func run(logger: Logger) async throws {
         let ruleSet = try rules.load()
+        let responsePolicy = try response.policy()
         let sensors = try sensors()
         guard !sensors.isEmpty else {
             throw AgentError(
@@ -136,16 +140,19 @@ public struct LiveRun: Sendable {
                 "skipped a stored profile that cannot be read", metadata: ["profile": "\(key)", "error": "\(error)"])
         }
         let output = try StreamAlertOutput(path: alertsPath, format: format, symbols: symbols, flushEachAlert: true)
+        let responder = try response.makeResponder(
+            policy: responsePolicy, symbols: symbols, store: self.store, logger: logger)
         let engine = Engine(
             configuration: configuration, symbols: symbols, sensors: sensors,
-            detectors: RuleSelection.detectors(profiles: book.detectorFactory, rules: ruleSet), outputs: [output],
-            logger: logger)
+            detectors: RuleSelection.detectors(profiles: book.detectorFactory, rules: ruleSet),
+            responders: responder.map { [$0] } ?? [], outputs: [output], logger: logger)
         let saver = ProfileSaver(book: book, store: store, interval: saveInterval, logger: logger)
         logger.notice(
             "vigil-agent running",
             metadata: [
                 "sensors": "\(sensors.map(\.name))", "store": "\(self.store)", "profiles": "\(stored.count)",
                 "learn_for": "\(learnFor)", "rules": "\(ruleSet.rules.count)",
+                "respond": "\(response.effectiveMode(policy: responsePolicy))",
             ])
         // The saver is listed first: a group shuts down in reverse order, so the engine drains before the
         // final save.

@@ -4,7 +4,7 @@ import VigilCore
 import VigilTestKit
 
 /// Whether the agent may load BPF programs here: under CI a missing root fails the test, elsewhere it skips.
-private func rootAvailable() -> Bool {
+func rootAvailable() -> Bool {
     if getuid() == 0 { return true }
     if ProcessInfo.processInfo.environment["CI"] == "true" {
         Issue.record("the vigil-agent eBPF tests need root; CI runs them as root")
@@ -13,7 +13,7 @@ private func rootAvailable() -> Bool {
 }
 
 /// A `vigil-agent` started in the background, its standard error in a file.
-private struct BackgroundAgent {
+struct BackgroundAgent {
     let process: Process
     let errors: URL
 
@@ -53,7 +53,7 @@ private struct BackgroundAgent {
     }
 }
 
-private struct AgentTestFailure: Error, CustomStringConvertible {
+struct AgentTestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }

@@ -55,6 +55,25 @@ struct PolicyMatchingTests {
                 alerts.symbols) == .report)
     }
 
+    @Test("executable globs match the target process's executable")
+    func executables() throws {
+        var alerts = Alerts()
+        let policy = try parsePolicy(
+            "rules:\n  - match: { executable: [\"/tmp/*\", /usr/bin/xmrig] }\n    action: kill\n")
+        let key = ProcessKey(pid: 10, startTime: 1)
+        #expect(
+            action(policy, .finding(alerts.finding(process: key, executable: "/tmp/x/miner")), alerts.symbols) == .kill)
+        #expect(
+            action(policy, .finding(alerts.finding(process: key, executable: "/usr/bin/xmrig")), alerts.symbols)
+                == .kill)
+        #expect(
+            action(policy, .finding(alerts.finding(process: key, executable: "/usr/bin/sleep")), alerts.symbols)
+                == .report)
+        #expect(throws: ResponsePolicyError.self) {
+            try parsePolicy("rules:\n  - match: { executables: /tmp/* }\n    action: kill\n")
+        }
+    }
+
     @Test("min_severity is inclusive; layer and tactic must match")
     func severityLayerTactic() throws {
         var alerts = Alerts()

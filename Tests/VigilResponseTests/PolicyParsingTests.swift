@@ -156,3 +156,27 @@ struct PolicyParsingTests {
         #expect(!Glob("a*b*c").matches("aXXbYY"))
     }
 }
+
+@Suite("Response policy: the README's example")
+struct ReadmePolicyTests {
+    @Test("the policy shown in the README's Response section loads, and decides as it says")
+    func readmePolicyLoads() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let section = try #require(text.components(separatedBy: "## Response\n").dropFirst().first)
+        let block = try #require(section.components(separatedBy: "```yaml\n").dropFirst().first)
+        let yaml = try #require(block.components(separatedBy: "```").first)
+        let policy = try ResponsePolicy(yaml: yaml, file: "README.md")
+        #expect(policy.mode == .dryRun)
+        #expect(policy.rules.map(\.action) == [.kill, .quarantine, .stop])
+        #expect(policy.rules.last?.grace == .seconds(5))
+        #expect(policy.limits == ResponseLimits(perMinute: 30, perTargetPerMinute: 3))
+        var alerts = Alerts()
+        let miner = alerts.finding(
+            process: ProcessKey(pid: 10, startTime: 1), rule: "vigil.workload.mining-pool-dns", severity: .high)
+        #expect(policy.decide(AlertFacts(.finding(miner), symbols: alerts.symbols)).action == .kill)
+        let dropped = alerts.finding(process: ProcessKey(pid: 10, startTime: 1), executable: "/tmp/x")
+        #expect(policy.decide(AlertFacts(.finding(dropped), symbols: alerts.symbols)).action == .stop)
+    }
+}

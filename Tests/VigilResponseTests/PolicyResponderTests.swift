@@ -286,6 +286,8 @@ struct QuarantineResponderTests {
         #expect(confined.outcome == .done, "\(confined.detail)")
         #expect(try quarantine.confinedProcesses() == [child.pid])
         #expect(try ProcFS.snapshot(pid: child.pid).cgroupPath == quarantine.cgroup.path)
+        // The record says where the process came from, for a release by another process.
+        #expect(LinuxActuator.quarantineOrigin(fromDetail: confined.detail) == origin)
 
         let released = await responder.undo(confined)
         #expect(released.action.kind == .release)

@@ -162,6 +162,19 @@ public final class LinuxActuator: ResponseActuator {
         return true
     }
 
+    /// The cgroup a quarantine record's process came from, read back from the record's detail (`… from
+    /// PATH; …`, up to the first semicolon), so that a release by another process (`vigil-agent quarantine release`) knows where to put it.
+    public static func quarantineOrigin(fromDetail detail: String) -> String? {
+        guard detail.hasPrefix("moved into quarantine cgroup "), let end = detail.firstIndex(of: ";") else {
+            return nil
+        }
+        // "moved into quarantine cgroup Q from ORIGIN": the origin is everything after the last "from".
+        let words = detail[..<end].split(separator: " ", omittingEmptySubsequences: false)
+        guard let from = words.lastIndex(of: "from"), from + 1 < words.count else { return nil }
+        let origin = words[(from + 1)...].joined(separator: " ")
+        return origin.hasPrefix("/") ? origin : nil
+    }
+
     private static func replaced(_ process: ProcessKey, by startTime: UInt64) -> ResponseError {
         ResponseError(
             code: .processReplaced,

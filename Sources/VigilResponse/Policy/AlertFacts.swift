@@ -21,11 +21,13 @@ public struct AlertFacts: Sendable, Equatable {
     public var layers: [Layer]
     /// The name of the workload a response would act on (``VigilCore/Workload/name``).
     public var workload: String
+    /// The executable of the process a response would act on, when known (empty otherwise).
+    public var executable: String
 
     /// Creates facts from their parts.
     public init(
         isIncident: Bool, severity: Severity, ruleIDs: [String], techniques: [String], tactics: [MITRETactic],
-        layers: [Layer], workload: String
+        layers: [Layer], workload: String, executable: String = ""
     ) {
         self.isIncident = isIncident
         self.severity = severity
@@ -34,24 +36,40 @@ public struct AlertFacts: Sendable, Equatable {
         self.tactics = tactics
         self.layers = layers
         self.workload = workload
+        self.executable = executable
     }
 
     /// The facts of `alert`, with workload names resolved in `symbols`.
     public init(_ alert: Alert, symbols: SymbolTable) {
-        let workload = alert.responseFinding.map { symbols.workload($0.event.workload).name } ?? Workload.host.name
+        let target = alert.responseFinding
+        let workload = target.map { symbols.workload($0.event.workload).name } ?? Workload.host.name
+        // The event's own executable first: the process may have exec'd something else since.
+        let executable = target.map { Self.executable(of: $0, symbols: symbols) } ?? ""
         switch alert {
         case .finding(let finding):
             self.init(
                 isIncident: false, severity: finding.severity, ruleIDs: [finding.rule.id],
                 techniques: [finding.mitre.technique], tactics: [finding.mitre.tactic], layers: [finding.layer],
-                workload: workload)
+                workload: workload, executable: executable)
         case .incident(let incident):
             let mappings = incident.findings.map(\.mitre) + incident.steps.map(\.mitre)
             self.init(
                 isIncident: true, severity: incident.severity, ruleIDs: incident.findings.map(\.rule.id),
                 techniques: mappings.map(\.technique), tactics: mappings.map(\.tactic),
-                layers: incident.findings.map(\.layer) + incident.layers, workload: workload)
+                layers: incident.findings.map(\.layer) + incident.layers, workload: workload, executable: executable)
         }
+    }
+}
+
+extension AlertFacts {
+    /// What `finding`'s process was running: the event's executable, else an exec's new program, else the
+    /// engine's process summary.
+    private static func executable(of finding: Finding, symbols: SymbolTable) -> String {
+        if !finding.event.executable.isNone { return symbols.string(finding.event.executable) }
+        if case .process(let fields) = finding.event.fields, !fields.executable.isNone {
+            return symbols.string(fields.executable)
+        }
+        return finding.process?.executable ?? ""
     }
 }
 

@@ -8,7 +8,9 @@ struct PolicyParser {
 
     private static let topKeys = ["mode", "defaults", "rules", "allow", "limits"]
     private static let ruleKeys = ["name", "match", "action", "grace", "scope"]
-    private static let matchKeys = ["rule", "technique", "tactic", "min_severity", "layer", "workload", "incident"]
+    private static let matchKeys = [
+        "rule", "technique", "tactic", "min_severity", "layer", "workload", "executable", "incident",
+    ]
     private static let policyActions: [ResponseActionKind] = [
         .report, .kill, .stop, .pause, .quarantine, .enforceSeccomp,
     ]
@@ -147,6 +149,9 @@ struct PolicyParser {
             }
         }
         if let value = keys["workload"] { match.workloads = try strings(value, key: key + ".workload").map(Glob.init) }
+        if let value = keys["executable"] {
+            match.executables = try strings(value, key: key + ".executable").map(Glob.init)
+        }
         if let value = keys["incident"] {
             guard value.scalar != nil, let flag = value.bool else {
                 throw invalid(value, key + ".incident", "expected true or false")

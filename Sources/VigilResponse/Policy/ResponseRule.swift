@@ -26,13 +26,15 @@ public struct ResponseMatch: Sendable, Equatable {
     /// Workload name patterns (``VigilCore/Workload/name``: `host`, `host:/system.slice/x.service:/usr/bin/x`,
     /// `prod/Deployment/web/web`, `container/name`): the target's workload must match one.
     public var workloads: [Glob]
+    /// Executable path patterns (`/tmp/*`, `/usr/bin/xmrig`): the target process's executable must match one.
+    public var executables: [Glob]
     /// Whether the rule applies to incidents (true) or to single findings (false, the default).
     public var incident: Bool
 
     /// Creates a match; with no arguments it matches every finding.
     public init(
         rules: [Glob] = [], techniques: [String] = [], tactics: [MITRETactic] = [], minimumSeverity: Severity? = nil,
-        layers: [Layer] = [], workloads: [Glob] = [], incident: Bool = false
+        layers: [Layer] = [], workloads: [Glob] = [], executables: [Glob] = [], incident: Bool = false
     ) {
         self.rules = rules
         self.techniques = techniques
@@ -40,6 +42,7 @@ public struct ResponseMatch: Sendable, Equatable {
         self.minimumSeverity = minimumSeverity
         self.layers = layers
         self.workloads = workloads
+        self.executables = executables
         self.incident = incident
     }
 
@@ -58,6 +61,7 @@ public struct ResponseMatch: Sendable, Equatable {
         if !tactics.isEmpty, !facts.tactics.contains(where: tactics.contains) { return false }
         if !layers.isEmpty, !facts.layers.contains(where: layers.contains) { return false }
         if !workloads.isEmpty, !workloads.contains(where: { $0.matches(facts.workload) }) { return false }
+        if !executables.isEmpty, !executables.contains(where: { $0.matches(facts.executable) }) { return false }
         return true
     }
 

@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilLinux
+import VigilSQLite
+import VigilTestKit
+
+/// A copy of /bin/sleep in the test's own directory under /tmp: running it trips the built-in rule
+/// `vigil.workload.exec-from-temp-dir`, and the policy names its exact path, so the agent acts on nothing else.
+private func tripwire(in directory: URL) throws -> String {
+    let path = URL(fileURLWithPath: directory.path).resolvingSymlinksInPath().appendingPathComponent("tripwire").path
+    try FileManager.default.copyItem(
+        atPath: URL(fileURLWithPath: "/bin/sleep").resolvingSymlinksInPath().path, toPath: path)
+    return path
+}
+
+/// A policy that answers the tripwire's exec with `action`.
+private func writePolicy(_ action: String, for program: String, in directory: URL) throws -> String {
+    let path = directory.appendingPathComponent("policy.yaml").path
+    let policy = """
+        rules:
+          - name: answer the test's tripwire
+            match:
+              rule: [vigil.workload.exec-from-temp-dir]
+              executable: ["\(program)"]
+            action: \(action)
+        """
+    try policy.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+/// Starts `program 30` with its output discarded.
+private func startTripwire(_ program: String) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = ["30"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// The alerts written so far about `pid`'s exec from a temporary directory.
+private func tripwireFindings(_ alerts: URL, pid: Int32) -> [JSONValue] {
+    let lines = ((try? String(contentsOf: alerts, encoding: .utf8)) ?? "").split(separator: "\n")
+    return lines.compactMap { try? JSONParser.parse(String($0)) }.filter {
+        $0["rule"]?["id"]?.string == "vigil.workload.exec-from-temp-dir"
+            && $0["process"]?["pid"]?.int64 == Int64(pid)
+    }
+}
+
+/// Polls `condition` every 50 ms for up to `seconds`.
+private func eventually(seconds: Double, _ condition: () -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return condition()
+}
+
+@Suite("vigil-agent responding", .serialized)
+struct ResponseAgentTests {
+    @Test("run --respond on with a policy kills the process that trips a rule, and keeps the record")
+    func killsOnRuleHit() async throws {
+        guard rootAvailable() else { return }
+        try await ExclusiveGate.kernelTracing.withExclusiveAccess {
+            let directory = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let program = try tripwire(in: directory)
+            let policy = try writePolicy("kill", for: program, in: directory)
+            let alerts = directory.appendingPathComponent("alerts.jsonl")
+            let database = directory.appendingPathComponent("vigil.sqlite").path
+            let agent = try BackgroundAgent(
+                [
+                    "run", "--store", "sqlite:\(database)", "--alerts", alerts.path, "--respond", "on", "--policy",
+                    policy, "--log-level", "info",
+                ], in: directory)
+            try await agent.waitUntilAttached()
+            let victim = try startTripwire(program)
+            defer { if victim.isRunning { kill(victim.processIdentifier, SIGKILL) } }
+            let killed = try await eventually(seconds: 15) { !victim.isRunning }
+            #expect(try await agent.stop() == 0, "stderr: \(agent.stderr)")
+            #expect(killed, "the tripwire is still running: \(agent.stderr)")
+            if killed {
+                #expect(victim.terminationReason == .uncaughtSignal && victim.terminationStatus == SIGKILL)
+            }
+            let finding = try #require(tripwireFindings(alerts, pid: victim.processIdentifier).first)
+            let response = finding["response"]?.array ?? []
+            #expect(response.first?["action"]?.string == "kill", "\(finding)")
+            #expect(response.first?["outcome"]?.string == "done", "\(finding)")
+            // The audit trail in the store has it too.
+            let trail = try SQLiteResponseAuditTrail(path: database)
+            let kills = try await trail.latest(100).filter {
+                $0.record.action.kind == .kill && $0.record.action.target.process.pid == victim.processIdentifier
+            }
+            #expect(kills.map(\.record.outcome) == [.done])
+        }
+    }
+
+    @Test("run --respond dry-run says what it would do and leaves the process running")
+    func dryRunChangesNothing() async throws {
+        guard rootAvailable() else { return }
+        try await ExclusiveGate.kernelTracing.withExclusiveAccess {
+            let directory = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let program = try tripwire(in: directory)
+            let policy = try writePolicy("kill", for: program, in: directory)
+            let alerts = directory.appendingPathComponent("alerts.jsonl")
+            let agent = try BackgroundAgent(
+                [
+                    "run", "--store", "memory", "--alerts", alerts.path, "--respond", "dry-run", "--policy", policy,
+                    "--log-level", "info",
+                ], in: directory)
+            try await agent.waitUntilAttached()
+            let victim = try startTripwire(program)
+            defer { if victim.isRunning { kill(victim.processIdentifier, SIGKILL) } }
+            let answered = try await eventually(seconds: 15) {
+                !tripwireFindings(alerts, pid: victim.processIdentifier).isEmpty
+            }
+            // Time for a kill to land, had one been sent.
+            try await Task.sleep(for: .milliseconds(500))
+            let stillRunning = victim.isRunning
+            #expect(try await agent.stop() == 0, "stderr: \(agent.stderr)")
+            #expect(answered, "no finding for the tripwire: \(agent.stderr)")
+            #expect(stillRunning, "dry-run killed the process")
+            let response = tripwireFindings(alerts, pid: victim.processIdentifier).first?["response"]?.array ?? []
+            #expect(response.first?["action"]?.string == "kill")
+            #expect(response.first?["outcome"]?.string == "dry_run")
+        }
+    }
+
+    @Test("a quarantined process is listed by `quarantine list` and `quarantine release` puts it back")
+    func quarantineListAndRelease() async throws {
+        guard rootAvailable() else { return }
+        try await ExclusiveGate.kernelTracing.withExclusiveAccess {
+            let directory = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let program = try tripwire(in: directory)
+            let policy = try writePolicy("quarantine", for: program, in: directory)
+            let alerts = directory.appendingPathComponent("alerts.jsonl")
+            let store = "sqlite:" + directory.appendingPathComponent("vigil.sqlite").path
+            let agent = try BackgroundAgent(
+                [
+                    "run", "--store", store, "--alerts", alerts.path, "--respond", "on", "--policy", policy,
+                    "--log-level", "info",
+                ], in: directory)
+            try await agent.waitUntilAttached()
+            let victim = try startTripwire(program)
+            defer { if victim.isRunning { kill(victim.processIdentifier, SIGKILL) } }
+            let pid = victim.processIdentifier
+            let origin = try ProcFS.snapshot(pid: pid).cgroupPath
+            let confined = try await eventually(seconds: 15) {
+                (try? ProcFS.snapshot(pid: pid).cgroupPath) == NetworkQuarantine.defaultPath
+            }
+            #expect(confined, "the tripwire was not moved into quarantine: \(agent.stderr)")
+
+            let listed = try runAgent(["quarantine", "list", "--store", store])
+            #expect(listed.status == 0, "\(listed.stderr)")
+            let line = listed.stdout.split(separator: "\n").first { $0.hasPrefix("\(pid)\t") }
+            #expect(line?.contains(program) == true, "\(listed.stdout)")
+            #expect(line?.contains("from \(origin)") == true, "\(listed.stdout)")
+
+            let released = try runAgent(["quarantine", "release", "\(pid)", "--store", store])
+            #expect(released.status == 0, "\(released.stderr)")
+            #expect(try ProcFS.snapshot(pid: pid).cgroupPath == origin)
+            let again = try runAgent(["quarantine", "release", "\(pid)", "--store", store])
+            #expect(again.status != 0, "releasing a process not in quarantine should fail")
+            #expect(try await agent.stop() == 0, "stderr: \(agent.stderr)")
+        }
+    }
+}
