@@ -206,7 +206,7 @@ let package = Package(
         .target(
             name: "VigilResponse",
             dependencies: [
-                "VigilCore", "VigilLinux",
+                "VigilCore", "VigilLinux", "VigilSeccomp",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -346,7 +346,9 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilResponseTests",
-            dependencies: ["VigilResponse", "VigilLinux", "VigilSQLite", "VigilCore", "VigilTestKit"],
+            dependencies: [
+                "VigilResponse", "VigilLinux", "VigilSQLite", "VigilSeccomp", "VigilCore", "VigilTestKit", "vigil-exec",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -12,12 +12,17 @@ struct VigilExecCommand: AsyncParsableCommand {
         usage: """
             vigil-exec --profile <name> [--store <store>] [--mode <mode>] -- <command> [<argument> ...]
             vigil-exec --profile-file <path> [--mode <mode>] -- <command> [<argument> ...]
+            vigil-exec --profile-file <path> --supervise -- <command> [<argument> ...]
             """,
         discussion: """
             The profile is an OCI / Kubernetes seccomp profile: the syscalls listed with SCMP_ACT_ALLOW run. \
             In log mode (the default) every other syscall runs too and the kernel logs it (audit log or kernel \
             log): an enforced profile that misses a syscall breaks the application, so a profile runs in log \
             mode until the log stays quiet. In enforce mode every other syscall fails with EPERM.
+
+            With --supervise, vigil-exec stays as the command's parent and holds its seccomp listener: \
+            syscalls outside the profile run and are reported until Vigil's response enforces the profile \
+            (action enforce_seccomp), and from then on fail with EPERM. Needs Linux 5.5.
 
             The filter passes to every child of the command and sets no_new_privs, so set-user-ID programs \
             (sudo, su) no longer gain their owner's rights under it.
@@ -34,12 +39,18 @@ struct VigilExecCommand: AsyncParsableCommand {
     @Option(name: .long, help: "log: allow everything, log what the profile misses; enforce: deny it with EPERM.")
     var mode: SeccompMode = .log
 
+    @Flag(help: "Stay as the command's supervisor: report what the profile misses until Vigil enforces it.")
+    var supervise = false
+
     @Argument(parsing: .postTerminator, help: "The command to run and its arguments, after --.")
     var command: [String] = []
 
     func validate() throws {
         guard !command.isEmpty else {
             throw ValidationError("give the command to run after --: vigil-exec --profile-file PATH -- CMD ARGS...")
+        }
+        if supervise && mode == .enforce {
+            throw ValidationError("--supervise starts in log mode and enforces when Vigil asks: leave out --mode")
         }
     }
 
@@ -50,6 +61,7 @@ struct VigilExecCommand: AsyncParsableCommand {
         } catch {
             throw failure("\(error)")
         }
+        if supervise { try supervised(profile) }
         // execve is how the command starts: without it, enforce mode would fail every time, after the filter
         // is in place and with nothing to show for it. (execveat is not how execvp starts a program.)
         if mode == .enforce && !profile.allows("execve") {
@@ -97,6 +109,26 @@ struct VigilExecCommand: AsyncParsableCommand {
         let error = errno
         report("vigil-exec: cannot run \(command[0]): \(String(cString: strerror(error)))")
         throw ExitCode(error == ENOENT ? 127 : 126)
+    }
+
+    /// Runs the command as a supervised child and exits with its status.
+    private func supervised(_ profile: SeccompProfile) throws -> Never {
+        let supervisor: SeccompSupervisor
+        do {
+            supervisor = try SeccompSupervisor(profile: profile)
+        } catch {
+            throw failure("\(error)")
+        }
+        report(
+            "vigil-exec: supervising \(command[0]): syscalls outside the profile run and are reported until "
+                + "Vigil's response enforces it")
+        let outcome: SeccompSupervisor.Outcome
+        do {
+            outcome = try supervisor.run(command, report: report)
+        } catch {
+            throw failure("\(error)")
+        }
+        throw ExitCode(outcome.status)
     }
 
     /// Reports a failure of vigil-exec itself and gives the exit that goes with it.

@@ -33,9 +33,35 @@ public enum SeccompFilter {
         }
     }
 
-    /// Builds the libseccomp filter context for `profile`, hands it to `body` and releases it.
+    /// The filter a ``SeccompSupervisor`` loads into its child: the profile's syscalls run, every other one
+    /// goes to the supervisor's listener (`SCMP_ACT_NOTIFY`). Foreign-ABI syscalls (32-bit x86 on x86_64) fail
+    /// with `EPERM` from the start: their numbers mean other calls. `setup` syscalls are allowed as well: the
+    /// child makes them before the supervisor can answer. Returns the BPF program and the allowed names unknown
+    /// on this architecture.
+    static func supervisedProgram(
+        _ profile: SeccompProfile, setup: [String]
+    ) throws(SeccompError) -> (program: [sock_filter], unknownNames: [String]) {
+        var widened = profile
+        widened.allowedSyscalls += setup
+        return try withFilter(widened, mode: .enforce, allThreads: false, supervised: true) {
+            context, unknownNames throws(SeccompError) in
+            var program: UnsafeMutablePointer<sock_filter>?
+            var length: UInt16 = 0
+            let result = vigil_seccomp_export_program(context, &program, &length)
+            guard result == 0, let program else {
+                throw SeccompError(
+                    code: .filterFailed, message: "libseccomp cannot generate the supervised filter's BPF program",
+                    errno: -result, call: "seccomp_export_bpf")
+            }
+            defer { free(program) }
+            return (Array(UnsafeBufferPointer(start: program, count: Int(length))), unknownNames)
+        }
+    }
+
+    /// Builds the libseccomp filter context for `profile`, hands it to `body` and releases it. A supervised
+    /// filter sends what the profile does not allow to a listener instead of following `mode`.
     private static func withFilter<Result>(
-        _ profile: SeccompProfile, mode: SeccompMode, allThreads: Bool,
+        _ profile: SeccompProfile, mode: SeccompMode, allThreads: Bool, supervised: Bool = false,
         _ body: (scmp_filter_ctx, [String]) throws(SeccompError) -> Result
     ) throws(SeccompError) -> Result {
         let native = SeccompArchitecture.native
@@ -46,7 +72,8 @@ public enum SeccompFilter {
                 message: "the profile is for \(listed), but this process runs on \(native.name); learn the "
                     + "profile on \(native.name) or add \(native.rawValue) to its architectures")
         }
-        guard let context = seccomp_init(mode.defaultAction) else {
+        let defaultAction = supervised ? vigil_scmp_act_notify() : mode.defaultAction
+        guard let context = seccomp_init(defaultAction) else {
             throw SeccompError(
                 code: .filterFailed,
                 message: mode == .log
@@ -66,6 +93,7 @@ public enum SeccompFilter {
         // libseccomp kills the thread that makes one; follow the mode instead, so that log mode never denies and
         // enforce mode denies the same way for every syscall outside the profile.
         try setAttribute(context, SCMP_FLTATR_ACT_BADARCH, mode.defaultAction, why: "handle foreign ABIs")
+        if supervised { return try addRules(profile, to: context, then: body) }
         // Denials in enforce mode go to the audit log, so that a syscall the profile missed shows up; log mode
         // logs through its default action already. API level 3 is where the kernel supports the flag.
         if mode == .enforce && seccomp_api_get() >= 3 {
@@ -76,6 +104,15 @@ public enum SeccompFilter {
             try setAttribute(context, SCMP_FLTATR_CTL_TSYNC, 1, why: "apply the filter to every thread (Linux 3.17)")
         }
 
+        return try addRules(profile, to: context, then: body)
+    }
+
+    /// Allows each of the profile's syscalls in `context`, then hands it to `body` with the unknown names.
+    private static func addRules<Result>(
+        _ profile: SeccompProfile, to context: scmp_filter_ctx,
+        then body: (scmp_filter_ctx, [String]) throws(SeccompError) -> Result
+    ) throws(SeccompError) -> Result {
+        let native = SeccompArchitecture.native
         var unknownNames: [String] = []
         for name in profile.allowedSyscalls {
             guard let number = SyscallTable.number(of: name, architecture: native) else {

@@ -1,7 +1,10 @@
+import Foundation
+import Glibc
 import Testing
 import VigilCore
 import VigilLinux
 import VigilResponse
+import VigilSeccomp
 
 #if canImport(Glibc)
     import Glibc
@@ -165,16 +168,57 @@ struct PolicyResponderTests {
         #expect(record.detail.contains("has exited"), "\(record.detail)")
     }
 
-    @Test("enforce_seccomp fails honestly: it applies to workloads started through vigil-exec")
-    func seccomp() async throws {
+    @Test("enforce_seccomp fails for a process that vigil-exec --supervise did not start, and changes nothing")
+    func seccompUnsupervised() async throws {
         let child = try Child(["/bin/sleep", "30"])
         defer { child.stop() }
         var alerts = Alerts()
         let responder = try responder("enforce_seccomp", mode: .on, alerts: alerts)
         let record = try single(await responder.respond(to: .finding(alerts.finding(process: child.key))))
         #expect(record.outcome == .failed)
-        #expect(record.detail.contains("seccomp enforcement applies to workloads started through vigil-exec"))
+        #expect(record.detail.contains("applies to workloads started through `vigil-exec --supervise`"))
         #expect(child.isRunning)
+    }
+
+    @Test("enforce_seccomp makes the vigil-exec supervisor of the process enforce its profile")
+    func seccompSupervised() async throws {
+        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("vigil-response-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let profileFile = directory.appendingPathComponent("profile.json")
+        try SeccompProfile(allowedSyscalls: SyscallTable.allNames(architecture: .native))
+            .ociJSON(mode: .log).write(to: profileFile, atomically: true, encoding: .utf8)
+        let supervisor = Process()
+        supervisor.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("vigil-exec")
+        supervisor.arguments = ["--profile-file", profileFile.path, "--supervise", "--", "/bin/sleep", "30"]
+        supervisor.standardError = FileHandle.nullDevice
+        try supervisor.run()
+        defer {
+            for pid in (try? ProcFS.allProcesses().filter { $0.parentPID == supervisor.processIdentifier }) ?? [] {
+                Glibc.kill(pid.pid, SIGKILL)
+            }
+            Glibc.kill(supervisor.processIdentifier, SIGKILL)
+            supervisor.waitUntilExit()
+        }
+        var sleeper: ProcessSnapshot?
+        for _ in 0..<200 where sleeper == nil {
+            sleeper = ProcFS.allProcesses().first {
+                $0.parentPID == supervisor.processIdentifier
+                    && FileManager.default.fileExists(atPath: "\(SupervisedWorkloads.directory)/\($0.pid)")
+            }
+            if sleeper == nil { try await Task.sleep(for: .milliseconds(25)) }
+        }
+        let child = try #require(sleeper, "vigil-exec did not start and register its child")
+        var alerts = Alerts()
+        let responder = try responder("enforce_seccomp", mode: .on, alerts: alerts)
+        let key = ProcessKey(pid: child.pid, startTime: child.startTime)
+        let record = try single(await responder.respond(to: .finding(alerts.finding(process: key))))
+        #expect(record.outcome == .done, "\(record.detail)")
+        #expect(record.detail.contains("vigil-exec (pid \(supervisor.processIdentifier)) now enforces"))
+        let registration = try String(
+            contentsOfFile: "\(SupervisedWorkloads.directory)/\(child.pid)", encoding: .utf8)
+        #expect(registration.contains("mode=enforce"))
     }
 
     @Test("an incident is answered at its root cause's process")

@@ -54,10 +54,14 @@ final class Child {
         self.pid = pid
         // With ignoreTERM the shell execs the program: wait until it has, so its state is the program's.
         if ignoreTERM {
+            // /proc names the shell by its real path (/bin/sh is often a link to dash).
+            let shell =
+                realpath("/bin/sh", nil).map { pointer in
+                    defer { free(pointer) }
+                    return String(cString: pointer)
+                } ?? "/bin/sh"
             let deadline = ContinuousClock.now + .seconds(5)
-            while (try? ProcFS.snapshot(pid: pid).executable.hasSuffix("/sh")) ?? false,
-                ContinuousClock.now < deadline
-            {
+            while (try? ProcFS.snapshot(pid: pid).executable) == shell, ContinuousClock.now < deadline {
                 usleep(10_000)
             }
         }

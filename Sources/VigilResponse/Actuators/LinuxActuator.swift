@@ -2,6 +2,7 @@ import Glibc
 import Synchronization
 import VigilCore
 import VigilLinux
+import VigilSeccomp
 
 /// Carries out actions on Linux processes through pidfds, so that only the exact process a
 /// ``VigilCore/ProcessKey`` names is ever signalled (``VigilLinux/ProcessHandle``), and on containers through
@@ -15,8 +16,9 @@ import VigilLinux
 ///   sockets reach only the allowlist, and back to the cgroup it came from. Needs a quarantine (root and BPF);
 ///   without one these actions fail.
 /// - report: nothing beyond the record.
-/// - enforce_seccomp: fails: a seccomp filter can only be installed by the process itself before it runs the
-///   workload, which `vigil-exec` does.
+/// - enforce_seccomp: asks the `vigil-exec --supervise` that started the process to enforce its learned
+///   profile (``VigilSeccomp/SupervisedWorkloads``); fails for any other process, since a seccomp filter can
+///   only be installed by the process itself.
 public final class LinuxActuator: ResponseActuator {
     /// The cgroup v2 hierarchy, for container-wide actions; nil when there is none.
     public let cgroups: CgroupFilesystem?
@@ -59,8 +61,18 @@ public final class LinuxActuator: ResponseActuator {
         case .report:
             return "reported"
         case .enforceSeccomp:
-            throw ResponseError(
-                code: .unsupported, message: "seccomp enforcement applies to workloads started through vigil-exec")
+            // The identity check first: the registry is keyed by pid alone.
+            let handle = try open(key)
+            do {
+                let supervisor = try SupervisedWorkloads.requestEnforcement(pid: handle.pid)
+                return "vigil-exec (pid \(supervisor)) now enforces the learned seccomp profile: syscalls outside "
+                    + "it fail with EPERM"
+            } catch {
+                throw ResponseError(
+                    code: error.code == .unsupportedProfile ? .unsupported : .failed,
+                    message: "seccomp enforcement applies to workloads started through `vigil-exec --supervise`: "
+                        + error.message)
+            }
         case .kill:
             let handle = try open(key)
             if scope == .container {
