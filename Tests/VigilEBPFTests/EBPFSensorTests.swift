@@ -408,10 +408,10 @@ extension EBPFSensorTests {
     @Test("a small ring flooded with opens still carries every exec: the last quarter is kept for rare kinds")
     func ringKeepsRoomForExecs() async throws {
         guard kernelTestsAllowed() else { return }
-        // 16 KiB: the kept quarter holds an exec record (its string slots make it about 3.3 KiB) with room
-        // to spare.
+        // 64 KiB: the kept quarter holds four exec records (their string slots make them about 3.3 KiB), so
+        // the execs of other processes running meanwhile (a test suite in parallel) do not crowd this one out.
         let configuration = EBPFSensorConfiguration(
-            ringBufferBytes: 16384, pollInterval: .milliseconds(200), syscallUsageInterval: .seconds(1))
+            ringBufferBytes: 65536, pollInterval: .milliseconds(200), syscallUsageInterval: .seconds(1))
         // Two flooding processes keep the ring full of opens while the script runs /bin/true 20 times.
         let script = """
             import os, signal, time
