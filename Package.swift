@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "VigilEBPF", targets: ["VigilEBPF"]),
         .library(name: "VigilRules", targets: ["VigilRules"]),
         .library(name: "VigilResponse", targets: ["VigilResponse"]),
+        .library(name: "VigilWebhook", targets: ["VigilWebhook"]),
         .library(name: "VigilTestKit", targets: ["VigilTestKit"]),
         .library(name: "VigilAgent", targets: ["VigilAgent"]),
         .executable(name: "vigil-agent", targets: ["vigil-agent"]),
@@ -41,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
@@ -212,6 +214,19 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // An alert output that posts every alert to an HTTP endpoint, with a bounded queue and retries.
+        .target(
+            name: "VigilWebhook",
+            dependencies: [
+                "VigilCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // In-memory sensor, store, responder and output, and event builders for tests and examples.
         .target(
             name: "VigilTestKit",
@@ -234,6 +249,7 @@ let package = Package(
                 "VigilRules",
                 "VigilResponse",
                 "VigilLinux",
+                "VigilWebhook",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -244,6 +260,7 @@ let package = Package(
             name: "vigil-agent",
             dependencies: [
                 "VigilAgent",
+                "VigilWebhook",
                 "VigilResponse",
                 "VigilLinux",
                 "VigilSQLite",
@@ -348,6 +365,14 @@ let package = Package(
             name: "VigilResponseTests",
             dependencies: [
                 "VigilResponse", "VigilLinux", "VigilSQLite", "VigilSeccomp", "VigilCore", "VigilTestKit", "vigil-exec",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilWebhookTests",
+            dependencies: [
+                "VigilWebhook", "VigilCore", "VigilTestKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strictSettings
         ),

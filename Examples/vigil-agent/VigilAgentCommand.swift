@@ -9,6 +9,7 @@ import VigilK8sAuditWebhook
 import VigilResponse
 import VigilRules
 import VigilSeccomp
+import VigilWebhook
 
 /// `vigil-agent`: Vigil's node agent.
 @main
@@ -191,6 +192,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The response policy (YAML): which findings get which action (default: report only).")
     var policy: String?
 
+    @Option(name: .long, help: "Also POST every alert as JSON to this http(s) URL (bounded queue, retries).")
+    var webhook: String?
+
+    @Option(name: .long, help: "A bearer token for --webhook (or set VIGIL_WEBHOOK_TOKEN).")
+    var webhookToken: String?
+
     @OptionGroup var storeOption: StoreOption
 
     @OptionGroup var ruleOptions: RuleOptions
@@ -218,11 +225,11 @@ struct RunCommand: AsyncParsableCommand {
             push = CloudPushConfiguration(host: host, port: port, bearerToken: token)
         }
         let run = LiveRun(
-            ebpf: ebpfOptions.configuration, kubernetesAuditWebhook: try webhookConfiguration(),
+            ebpf: ebpfOptions.configuration, kubernetesAuditWebhook: try kubernetesWebhookConfiguration(),
             linuxAuditLog: linuxAudit, kubernetesAuditLog: k8sAudit, cloudTrailDirectory: cloudtrail,
             cloudPush: push, learnFor: learnFor, store: location,
             alertsPath: alerts, format: format, rules: ruleOptions.selection,
-            response: ResponseSettings(mode: mode, policyPath: policy))
+            response: ResponseSettings(mode: mode, policyPath: policy), webhook: webhookConfiguration())
         do {
             try await run.run(logger: Logger(label: "vigil.agent"))
         } catch let error as AgentError {
@@ -230,7 +237,14 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    private func webhookConfiguration() throws -> KubernetesAuditWebhookConfiguration? {
+    private func webhookConfiguration() -> WebhookAlertOutput.Configuration? {
+        guard let webhook else { return nil }
+        let token = webhookToken ?? ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_TOKEN"]
+        return WebhookAlertOutput.Configuration(
+            url: webhook, headers: token.map { [("Authorization", "Bearer \($0)")] } ?? [])
+    }
+
+    private func kubernetesWebhookConfiguration() throws -> KubernetesAuditWebhookConfiguration? {
         guard let k8sAuditWebhook else { return nil }
         let (host, port) = try hostAndPort(k8sAuditWebhook, option: "--k8s-audit-webhook")
         guard let certificate = k8sAuditWebhookCert, let key = k8sAuditWebhookKey else {

@@ -9,6 +9,7 @@ import VigilEBPF
 import VigilK8sAuditWebhook
 import VigilProfiles
 import VigilRules
+import VigilWebhook
 
 /// What `vigil-agent run` does: start the configured live sensors with the engine, learn profiles for a
 /// while, then detect, saving profiles as it goes, until SIGTERM or SIGINT. The selected rules are checked
@@ -45,6 +46,8 @@ public struct LiveRun: Sendable {
     public var rules: RuleSelection
     /// How findings and incidents are answered.
     public var response: ResponseSettings
+    /// An HTTP endpoint that receives every alert too, or nil.
+    public var webhook: WebhookAlertOutput.Configuration?
 
     /// Creates a run.
     public init(
@@ -54,7 +57,8 @@ public struct LiveRun: Sendable {
         learnFor: Duration = .seconds(24 * 3600),
         store: StoreLocation = .standard, alertsPath: String? = nil, format: AlertFormat = .json,
         saveInterval: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
-        rules: RuleSelection = .builtinPack, response: ResponseSettings = .off
+        rules: RuleSelection = .builtinPack, response: ResponseSettings = .off,
+        webhook: WebhookAlertOutput.Configuration? = nil
     ) {
         self.ebpf = ebpf
         self.kubernetesAuditWebhook = kubernetesAuditWebhook
@@ -71,6 +75,7 @@ public struct LiveRun: Sendable {
         self.pollInterval = pollInterval
         self.rules = rules
         self.response = response
+        self.webhook = webhook
     }
 
     /// The live sensors these options ask for.
@@ -139,13 +144,22 @@ public struct LiveRun: Sendable {
             logger.warning(
                 "skipped a stored profile that cannot be read", metadata: ["profile": "\(key)", "error": "\(error)"])
         }
-        let output = try StreamAlertOutput(path: alertsPath, format: format, symbols: symbols, flushEachAlert: true)
+        var outputs: [any AlertOutput] = [
+            try StreamAlertOutput(path: alertsPath, format: format, symbols: symbols, flushEachAlert: true)
+        ]
+        if let webhook {
+            do {
+                outputs.append(try WebhookAlertOutput(configuration: webhook, symbols: symbols, logger: logger))
+            } catch {
+                throw AgentError("cannot set up the webhook: \(error)")
+            }
+        }
         let responder = try response.makeResponder(
             policy: responsePolicy, symbols: symbols, store: self.store, logger: logger)
         let engine = Engine(
             configuration: configuration, symbols: symbols, sensors: sensors,
             detectors: RuleSelection.detectors(profiles: book.detectorFactory, rules: ruleSet),
-            responders: responder.map { [$0] } ?? [], outputs: [output], logger: logger)
+            responders: responder.map { [$0] } ?? [], outputs: outputs, logger: logger)
         let saver = ProfileSaver(book: book, store: store, interval: saveInterval, logger: logger)
         logger.notice(
             "vigil-agent running",

@@ -59,9 +59,47 @@ private func eventually(seconds: Double, _ condition: () -> Bool) async throws -
     return condition()
 }
 
+/// A webhook receiver on 127.0.0.1 (Python's http.server): it appends each POST body, one line each, to
+/// `file` and prints its port.
+private let receiverScript = """
+    import http.server, sys
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            with open(sys.argv[1], "ab") as out:
+                out.write(body.strip() + b"\\n")
+            self.send_response(200)
+            self.end_headers()
+        def log_message(self, *arguments):
+            pass
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+    """
+
+/// Starts the receiver; returns it and the URL to post to.
+private func startReceiver(writingTo file: URL, in directory: URL) async throws -> (Process, String) {
+    let portFile = directory.appendingPathComponent("receiver.port")
+    _ = FileManager.default.createFile(atPath: portFile.path, contents: nil)
+    let receiver = Process()
+    receiver.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    receiver.arguments = ["-c", receiverScript, file.path]
+    receiver.standardOutput = try FileHandle(forWritingTo: portFile)
+    try receiver.run()
+    for _ in 0..<200 {
+        let text = (try? String(contentsOf: portFile, encoding: .utf8)) ?? ""
+        if let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            return (receiver, "http://127.0.0.1:\(port)/alerts")
+        }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    kill(receiver.processIdentifier, SIGKILL)
+    throw AgentTestFailure("the webhook receiver did not start")
+}
+
 @Suite("vigil-agent responding", .serialized)
 struct ResponseAgentTests {
-    @Test("run --respond on with a policy kills the process that trips a rule, and keeps the record")
+    @Test("run --respond on with a policy kills the process that trips a rule, keeps the record, posts the alert")
     func killsOnRuleHit() async throws {
         guard rootAvailable() else { return }
         try await ExclusiveGate.kernelTracing.withExclusiveAccess {
@@ -71,10 +109,16 @@ struct ResponseAgentTests {
             let policy = try writePolicy("kill", for: program, in: directory)
             let alerts = directory.appendingPathComponent("alerts.jsonl")
             let database = directory.appendingPathComponent("vigil.sqlite").path
+            let posted = directory.appendingPathComponent("posted.jsonl")
+            let (receiver, url) = try await startReceiver(writingTo: posted, in: directory)
+            defer {
+                kill(receiver.processIdentifier, SIGKILL)
+                receiver.waitUntilExit()
+            }
             let agent = try BackgroundAgent(
                 [
                     "run", "--store", "sqlite:\(database)", "--alerts", alerts.path, "--respond", "on", "--policy",
-                    policy, "--log-level", "info",
+                    policy, "--webhook", url, "--log-level", "info",
                 ], in: directory)
             try await agent.waitUntilAttached()
             let victim = try startTripwire(program)
@@ -95,6 +139,10 @@ struct ResponseAgentTests {
                 $0.record.action.kind == .kill && $0.record.action.target.process.pid == victim.processIdentifier
             }
             #expect(kills.map(\.record.outcome) == [.done])
+            // The webhook got the same alert, with its response.
+            let delivered = try #require(
+                tripwireFindings(posted, pid: victim.processIdentifier).first, "the webhook got no alert for the kill")
+            #expect(delivered["response"]?.array?.first?["outcome"]?.string == "done")
         }
     }
 
