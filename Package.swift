@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "VigilRules", targets: ["VigilRules"]),
         .library(name: "VigilResponse", targets: ["VigilResponse"]),
         .library(name: "VigilWebhook", targets: ["VigilWebhook"]),
+        .library(name: "VigilCorrelation", targets: ["VigilCorrelation"]),
         .library(name: "VigilTestKit", targets: ["VigilTestKit"]),
         .library(name: "VigilAgent", targets: ["VigilAgent"]),
         .executable(name: "vigil-agent", targets: ["vigil-agent"]),
@@ -214,6 +215,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Correlation: the entity graph, attack stories (incidents) with root cause and narrative.
+        .target(
+            name: "VigilCorrelation",
+            dependencies: ["VigilCore"],
+            swiftSettings: strictSettings
+        ),
         // An alert output that posts every alert to an HTTP endpoint, with a bounded queue and retries.
         .target(
             name: "VigilWebhook",
@@ -366,6 +373,11 @@ let package = Package(
             dependencies: [
                 "VigilResponse", "VigilLinux", "VigilSQLite", "VigilSeccomp", "VigilCore", "VigilTestKit", "vigil-exec",
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VigilCorrelationTests",
+            dependencies: ["VigilCorrelation", "VigilCore", "VigilTestKit"],
             swiftSettings: strictSettings
         ),
         .testTarget(

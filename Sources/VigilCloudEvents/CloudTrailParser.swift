@@ -174,7 +174,7 @@ public struct CloudTrailParser: Sendable {
     public static func principal(
         arn: String, type: String, accountID: String, principalID: String, invokedBy: String
     ) -> String {
-        if !arn.isEmpty { return roleARN(fromSession: arn) ?? arn }
+        if !arn.isEmpty { return AWSARN.roleARN(fromSession: arn) ?? arn }
         switch type {
         case "Root" where !accountID.isEmpty: return "arn:aws:iam::\(accountID):root"
         case "AWSService" where !invokedBy.isEmpty: return invokedBy
@@ -185,21 +185,9 @@ public struct CloudTrailParser: Sendable {
         return invokedBy.isEmpty ? type : invokedBy
     }
 
-    /// The role ARN behind an assumed-role session ARN, or nil when `arn` is not one.
-    static func roleARN(fromSession arn: String) -> String? {
-        // arn:<partition>:sts::<account>:assumed-role/<role>/<session>
-        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", parts[2] == "sts", parts[5].hasPrefix("assumed-role/") else {
-            return nil
-        }
-        let path = parts[5].dropFirst("assumed-role/".count)
-        guard let slash = path.firstIndex(of: "/") else { return nil }
-        return "arn:\(parts[1]):iam::\(parts[4]):role/\(path[..<slash])"
-    }
-
     /// The session name of an assumed-role session ARN, or empty.
     static func sessionName(arn: String) -> String {
-        guard roleARN(fromSession: arn) != nil, let slash = arn.lastIndex(of: "/") else { return "" }
+        guard AWSARN.roleARN(fromSession: arn) != nil, let slash = arn.lastIndex(of: "/") else { return "" }
         return String(arn[arn.index(after: slash)...])
     }
 

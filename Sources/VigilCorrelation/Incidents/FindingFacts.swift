@@ -1,0 +1,153 @@
+import VigilCore
+
+/// What the correlator reads from one finding: the entities it involves and how they are linked.
+struct FindingFacts {
+    /// The entities the finding involves; a story that owns any of them (or anything linked to them) takes it.
+    var entities: [Entity] = []
+    /// Links between the entities, for the graph.
+    var links: [(Entity, Entity)] = []
+    /// Names what repeats are counted on: a rule firing again on the same subject is one step.
+    var subject = ""
+    /// The address the node's role was used from, when that is not one of the node's addresses.
+    var exfiltratedFrom: IPAddress?
+
+    mutating func add(_ entity: Entity) {
+        if !entities.contains(entity) { entities.append(entity) }
+    }
+
+    mutating func link(_ a: Entity, _ b: Entity) {
+        add(a)
+        add(b)
+        links.append((a, b))
+    }
+}
+
+/// Reads ``FindingFacts`` from findings, resolving symbols through the engine's table.
+struct FactReader {
+    let symbols: SymbolTable
+    let node: NodeIdentity?
+
+    /// IAM calls that create a principal or give one rights: the principal they name joins the caller's story,
+    /// so that what it does later is part of the same attack. The value is the ARN path of the target.
+    static let principalActions: [String: String] = [
+        "CreateUser": "user", "CreateAccessKey": "user", "CreateLoginProfile": "user", "UpdateLoginProfile": "user",
+        "AttachUserPolicy": "user", "PutUserPolicy": "user", "AddUserToGroup": "user",
+        "CreateRole": "role", "AttachRolePolicy": "role", "PutRolePolicy": "role", "UpdateAssumeRolePolicy": "role",
+    ]
+
+    /// How many generations of ancestors a finding links.
+    static let maximumAncestors = 4
+
+    func facts(of finding: Finding) -> FindingFacts {
+        var facts = FindingFacts()
+        let event = finding.event
+        switch event.fields {
+        case .cloud(let cloud): readCloud(event, cloud, into: &facts)
+        case .kubernetes(let request): readKubernetes(event, request, into: &facts)
+        default: readWorkload(finding, into: &facts)
+        }
+        return facts
+    }
+
+    private func readWorkload(_ finding: Finding, into facts: inout FindingFacts) {
+        let event = finding.event
+        var subject = ""
+        if event.process != .none {
+            let process = Entity.process(event.process)
+            facts.add(process)
+            subject = process.id
+            // The process tree: each process is linked to its parent, so a child's finding joins its
+            // parent's story. The climb stops below init and kthreadd and after a few generations: those
+            // and the runtime's daemons are ancestors of everything and would join unrelated stories.
+            var child = process
+            for ancestor in finding.ancestry.prefix(Self.maximumAncestors) {
+                guard ancestor.key.pid > 2 else { break }
+                let parent = Entity.process(ancestor.key)
+                facts.link(child, parent)
+                child = parent
+            }
+            if case .process(let fields) = event.fields, fields.parent.pid > 2, finding.ancestry.isEmpty {
+                facts.link(process, .process(fields.parent))
+            }
+        }
+        var place = facts.entities.first
+        if !event.container.isNone {
+            let container = Entity.container(symbols.string(event.container))
+            if let process = place { facts.link(process, container) } else { facts.add(container) }
+            place = container
+            subject = container.id
+        }
+        // The host is not an entity: every host process would otherwise join one story.
+        if event.workload != .host {
+            let workload = Entity.workload(symbols.workload(event.workload).name)
+            if let inner = place { facts.link(inner, workload) } else { facts.add(workload) }
+            if event.container.isNone { subject = workload.id }
+        }
+        subject += "|" + symbols.string(event.executable)
+        facts.subject = subject
+        guard case .network(let network) = event.fields, event.process != .none else { return }
+        let remote = network.remote.address
+        let process = Entity.process(event.process)
+        if NodeIdentity.metadataAddresses.contains(remote) {
+            // The metadata address is shared by every container, so it never joins stories itself: the
+            // process is linked to the node's role instead, whose credentials it can fetch there.
+            if let node, !node.roleARN.isEmpty {
+                facts.link(process, .principal(node.roleARN))
+                facts.link(.principal(node.roleARN), .node(node.instanceID))
+            }
+        } else if remote.family != .none && !remote.isLoopback {
+            facts.link(process, .address(remote))
+        }
+    }
+
+    private func readCloud(_ event: Event, _ cloud: CloudFields, into facts: inout FindingFacts) {
+        var name = symbols.string(event.principal)
+        if let role = AWSARN.roleARN(fromSession: name) {
+            facts.link(.session(name), .principal(role))
+            name = role
+        }
+        let principal = Entity.principal(name)
+        facts.add(principal)
+        let resource = symbols.string(cloud.resource)
+        facts.subject = name + "|" + resource
+        if !cloud.accessKey.isNone { facts.link(principal, .accessKey(symbols.string(cloud.accessKey))) }
+        if cloud.sourceAddress.family != .none { facts.link(principal, .address(cloud.sourceAddress)) }
+        if let node, node.isRole(name) {
+            facts.link(principal, .node(node.instanceID))
+            // Calls made by AWS on the role's behalf carry a service name, not an address: not exfiltration.
+            if cloud.sourceAddress.family != .none, !node.addresses.contains(cloud.sourceAddress) {
+                facts.exfiltratedFrom = cloud.sourceAddress
+            }
+        }
+        guard cloud.errorCode.isNone, !resource.isEmpty else { return }
+        let action = symbols.string(cloud.action)
+        if let kind = Self.principalActions[action] {
+            let account = symbols.string(cloud.account)
+            let target = Entity.principal("arn:aws:iam::\(account):\(kind)/\(resource)")
+            facts.link(principal, target)
+            if let key = Self.createdAccessKey(details: symbols.string(cloud.details)) {
+                facts.link(target, .accessKey(key))
+            }
+        } else if action.hasPrefix("Create") || action.hasPrefix("Run") {
+            facts.link(principal, .resource(resource))
+        }
+    }
+
+    private func readKubernetes(_ event: Event, _ request: KubernetesFields, into facts: inout FindingFacts) {
+        let user = Entity.kubernetesUser(symbols.string(event.principal))
+        facts.add(user)
+        facts.subject = user.id
+        if request.sourceAddress.family != .none { facts.link(user, .address(request.sourceAddress)) }
+        let name = symbols.string(request.name)
+        if symbols.string(request.resource) == "pods", !name.isEmpty {
+            facts.link(user, .pod(namespace: symbols.string(request.namespace), name: name))
+            facts.subject += "|" + name
+        }
+    }
+
+    /// The access key id a `CreateAccessKey` response hands out, from the event's details.
+    static func createdAccessKey(details: String) -> String? {
+        guard details.contains("accessKeyId"), let value = try? JSONParser.parse(details) else { return nil }
+        return value["responseElements"]?["accessKey"]?["accessKeyId"]?.string
+    }
+}

@@ -1,0 +1,119 @@
+import VigilCore
+
+/// Tells an incident as short plain sentences, layer by layer in time order.
+///
+/// Consecutive steps by the same actor in the same layer become one clause ("the node's role created IAM
+/// user x from 203.0.113.7 and attached AdministratorAccess to x"); a pause of ten seconds or more between
+/// clauses is said ("40 s later"), a shorter one reads "then".
+public struct Narrative: Sendable {
+    private let symbols: SymbolTable
+    private let node: NodeIdentity?
+
+    /// Creates a renderer resolving symbols through `symbols`; `node` names the node's role as such.
+    public init(symbols: SymbolTable, node: NodeIdentity? = nil) {
+        self.symbols = symbols
+        self.node = node
+    }
+
+    /// The incident in plain words. `repeats[i]`, when given, is how many findings step `i` stands for
+    /// (by default the number of its finding ids); a step without findings is told by its summary.
+    public func render(_ incident: Incident, repeats: [Int]? = nil) -> String {
+        let writer = PhraseWriter(symbols: symbols, node: node)
+        var byID: [String: Finding] = [:]
+        for finding in incident.findings { byID[finding.id] = finding }
+        var clauses: [String] = []
+        var previous: (actor: String, layer: Layer, time: Int64)?
+        for (index, step) in incident.steps.enumerated() {
+            let count = repeats.flatMap { index < $0.count ? $0[index] : nil } ?? max(1, step.findingIDs.count)
+            let phrase =
+                step.findingIDs.first.flatMap { byID[$0] }.map { writer.phrase($0, count: count) }
+                ?? Phrase(actor: "", predicate: step.summary, origin: "")
+            if let last = previous, !phrase.actor.isEmpty, last.actor == phrase.actor, last.layer == step.layer,
+                step.time - last.time < 10_000_000_000
+            {
+                // Same actor, same layer, close in time: one clause.
+                clauses[clauses.count - 1] += " and " + phrase.predicate
+            } else if let last = previous {
+                let gap = step.time - last.time
+                if gap >= 10_000_000_000 {
+                    clauses.append("\(Self.duration(gap)) later \(phrase.line)")
+                } else if phrase.actor.isEmpty {
+                    clauses.append("then " + phrase.predicate)
+                } else {
+                    clauses.append("\(phrase.actor) then \([phrase.predicate, phrase.origin].joined(separator: " "))")
+                }
+            } else {
+                clauses.append(phrase.line)
+            }
+            previous = (phrase.actor, step.layer, step.time)
+        }
+        let text = clauses.map { $0.trimmingCharacters() }.joined(separator: "; ")
+        // Not capitalised: clauses start with names (`python3`, `christophe`) whose case matters.
+        return text.isEmpty ? "" : text + "."
+    }
+
+    /// A title: the root technique's name, where it happened, and how the story ends.
+    public func title(_ incident: Incident) -> String {
+        guard let first = incident.steps.first else { return "empty incident" }
+        let writer = PhraseWriter(symbols: symbols, node: node)
+        let root = incident.findings.first { $0.id == incident.rootCause }
+        let name = Self.techniqueNames[first.mitre.technique] ?? root?.rule.name ?? first.mitre.technique
+        var place = ""
+        if let root {
+            switch root.event.fields {
+            case .cloud, .kubernetes: place = writer.who(symbols.string(root.event.principal))
+            default: place = writer.place(root.event.workload)
+            }
+        }
+        var title = place.isEmpty ? name : "\(name) on \(place)"
+        if incident.steps.count > 1, let last = incident.steps.last { title += " → " + last.summary }
+        return title
+    }
+
+    /// `40 s`, `3 min`, `2 h`.
+    static func duration(_ nanoseconds: Int64) -> String {
+        let seconds = nanoseconds / 1_000_000_000
+        if seconds < 120 { return "\(seconds) s" }
+        if seconds < 7_200 { return "\(seconds / 60) min" }
+        return "\(seconds / 3_600) h"
+    }
+
+    /// Names of the techniques cloud and workload attacks use most, for titles.
+    public static let techniqueNames: [String: String] = [
+        "T1190": "Exploit of a public-facing application",
+        "T1059": "Command interpreter",
+        "T1059.004": "Unix shell",
+        "T1105": "Tool transfer",
+        "T1552": "Unsecured credentials",
+        "T1552.001": "Credentials in files",
+        "T1552.005": "Cloud instance metadata access",
+        "T1550.001": "Stolen application access token",
+        "T1078": "Valid accounts",
+        "T1078.004": "Cloud account use",
+        "T1136.003": "Cloud account creation",
+        "T1098": "Account manipulation",
+        "T1098.001": "Additional cloud credentials",
+        "T1098.003": "Additional cloud roles",
+        "T1530": "Data from cloud storage",
+        "T1537": "Transfer to a cloud account",
+        "T1562.008": "Cloud logs disabled",
+        "T1580": "Cloud infrastructure discovery",
+        "T1613": "Container and resource discovery",
+        "T1609": "Container administration command",
+        "T1610": "Container deployment",
+        "T1611": "Escape to host",
+        "T1496": "Resource hijacking",
+        "T1068": "Privilege escalation exploit",
+        "T1003": "Credential dumping",
+        "T1071": "Command-and-control traffic",
+    ]
+}
+
+extension String {
+    fileprivate func trimmingCharacters() -> String {
+        var text = Substring(self)
+        while text.first == " " { text.removeFirst() }
+        while text.last == " " { text.removeLast() }
+        return String(text)
+    }
+}
