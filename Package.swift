@@ -257,6 +257,7 @@ let package = Package(
                 "VigilResponse",
                 "VigilLinux",
                 "VigilWebhook",
+                "VigilCorrelation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -268,6 +269,7 @@ let package = Package(
             dependencies: [
                 "VigilAgent",
                 "VigilWebhook",
+                "VigilCorrelation",
                 "VigilResponse",
                 "VigilLinux",
                 "VigilSQLite",

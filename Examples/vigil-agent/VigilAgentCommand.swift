@@ -4,6 +4,7 @@ import Logging
 import VigilAgent
 import VigilCloudEventsPush
 import VigilCore
+import VigilCorrelation
 import VigilEBPF
 import VigilK8sAuditWebhook
 import VigilResponse
@@ -198,6 +199,19 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A bearer token for --webhook (or set VIGIL_WEBHOOK_TOKEN).")
     var webhookToken: String?
 
+    @Flag(inversion: .prefixedNo, help: "Join findings into incidents (attack stories) with a root cause.")
+    var correlate = true
+
+    @Option(name: .long, help: "This node's cloud role ARN: the metadata service hands out its credentials.")
+    var nodeRole: String?
+
+    @Option(
+        name: .long, parsing: .upToNextOption, help: "This node's addresses, for telling its own cloud calls apart.")
+    var nodeAddress: [String] = []
+
+    @Option(name: .long, help: "This node's cloud instance id.")
+    var nodeInstance: String?
+
     @OptionGroup var storeOption: StoreOption
 
     @OptionGroup var ruleOptions: RuleOptions
@@ -229,12 +243,28 @@ struct RunCommand: AsyncParsableCommand {
             linuxAuditLog: linuxAudit, kubernetesAuditLog: k8sAudit, cloudTrailDirectory: cloudtrail,
             cloudPush: push, learnFor: learnFor, store: location,
             alertsPath: alerts, format: format, rules: ruleOptions.selection,
-            response: ResponseSettings(mode: mode, policyPath: policy), webhook: webhookConfiguration())
+            response: ResponseSettings(mode: mode, policyPath: policy), webhook: webhookConfiguration(),
+            correlation: try correlationConfiguration())
         do {
             try await run.run(logger: Logger(label: "vigil.agent"))
         } catch let error as AgentError {
             throw ValidationError(error.description)
         }
+    }
+
+    private func correlationConfiguration() throws -> CorrelationConfiguration? {
+        guard correlate else { return nil }
+        var addresses: [IPAddress] = []
+        for text in nodeAddress {
+            guard let address = IPAddress(text) else {
+                throw ValidationError("--node-address takes IPv4 or IPv6 addresses: '\(text)' is neither")
+            }
+            addresses.append(address)
+        }
+        let node =
+            nodeRole == nil && addresses.isEmpty && nodeInstance == nil
+            ? nil : NodeIdentity(instanceID: nodeInstance ?? "", roleARN: nodeRole ?? "", addresses: addresses)
+        return CorrelationConfiguration(holdLoneLow: true, node: node)
     }
 
     private func webhookConfiguration() -> WebhookAlertOutput.Configuration? {

@@ -5,6 +5,7 @@ import VigilAuditLog
 import VigilCloudEvents
 import VigilCloudEventsPush
 import VigilCore
+import VigilCorrelation
 import VigilEBPF
 import VigilK8sAuditWebhook
 import VigilProfiles
@@ -48,6 +49,8 @@ public struct LiveRun: Sendable {
     public var response: ResponseSettings
     /// An HTTP endpoint that receives every alert too, or nil.
     public var webhook: WebhookAlertOutput.Configuration?
+    /// How findings join into incidents (attack stories), or nil to report findings alone.
+    public var correlation: CorrelationConfiguration?
 
     /// Creates a run.
     public init(
@@ -58,7 +61,8 @@ public struct LiveRun: Sendable {
         store: StoreLocation = .standard, alertsPath: String? = nil, format: AlertFormat = .json,
         saveInterval: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
         rules: RuleSelection = .builtinPack, response: ResponseSettings = .off,
-        webhook: WebhookAlertOutput.Configuration? = nil
+        webhook: WebhookAlertOutput.Configuration? = nil,
+        correlation: CorrelationConfiguration? = CorrelationConfiguration(holdLoneLow: true)
     ) {
         self.ebpf = ebpf
         self.kubernetesAuditWebhook = kubernetesAuditWebhook
@@ -76,6 +80,7 @@ public struct LiveRun: Sendable {
         self.rules = rules
         self.response = response
         self.webhook = webhook
+        self.correlation = correlation
     }
 
     /// The live sensors these options ask for.
@@ -156,10 +161,14 @@ public struct LiveRun: Sendable {
         }
         let responder = try response.makeResponder(
             policy: responsePolicy, symbols: symbols, store: self.store, logger: logger)
+        var correlator: CorrelatorFactory?
+        if let correlation {
+            correlator = { StoryCorrelator(symbols: symbols, configuration: correlation) }
+        }
         let engine = Engine(
             configuration: configuration, symbols: symbols, sensors: sensors,
             detectors: RuleSelection.detectors(profiles: book.detectorFactory, rules: ruleSet),
-            responders: responder.map { [$0] } ?? [], outputs: outputs, logger: logger)
+            correlator: correlator, responders: responder.map { [$0] } ?? [], outputs: outputs, logger: logger)
         let saver = ProfileSaver(book: book, store: store, interval: saveInterval, logger: logger)
         logger.notice(
             "vigil-agent running",
@@ -167,6 +176,7 @@ public struct LiveRun: Sendable {
                 "sensors": "\(sensors.map(\.name))", "store": "\(self.store)", "profiles": "\(stored.count)",
                 "learn_for": "\(learnFor)", "rules": "\(ruleSet.rules.count)",
                 "respond": "\(response.effectiveMode(policy: responsePolicy))",
+                "correlate": "\(correlation != nil)",
             ])
         // The saver is listed first: a group shuts down in reverse order, so the engine drains before the
         // final save.

@@ -139,6 +139,13 @@ struct ResponseAgentTests {
                 $0.record.action.kind == .kill && $0.record.action.target.process.pid == victim.processIdentifier
             }
             #expect(kills.map(\.record.outcome) == [.done])
+            // The correlator made the finding an incident's root cause (one layer, one step so far).
+            let lines = ((try? String(contentsOf: alerts, encoding: .utf8)) ?? "").split(separator: "\n")
+            let incidents = lines.compactMap { try? JSONParser.parse(String($0)) }.filter {
+                $0["type"]?.string == "incident" && $0["root_cause"]?.string == finding["id"]?.string
+            }
+            #expect(!incidents.isEmpty, "no incident with the kill's finding as its root cause")
+            #expect(incidents.first?["narrative"]?.string?.isEmpty == false)
             // The webhook got the same alert, with its response.
             let delivered = try #require(
                 tripwireFindings(posted, pid: victim.processIdentifier).first, "the webhook got no alert for the kill")

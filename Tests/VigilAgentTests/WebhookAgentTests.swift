@@ -116,10 +116,13 @@ struct WebhookAgentTests {
 
         // Two findings: the profile's (a request alice never made) and the built-in rule on exec into a pod.
         var findings: [JSONValue] = []
+        var incidents: [JSONValue] = []
         for _ in 0..<100 where findings.count < 2 {
             try await Task.sleep(for: .milliseconds(100))
-            findings = ((try? String(contentsOf: alerts, encoding: .utf8)) ?? "").split(separator: "\n")
+            let alertLines = ((try? String(contentsOf: alerts, encoding: .utf8)) ?? "").split(separator: "\n")
                 .compactMap { try? JSONParser.parse(String($0)) }
+            findings = alertLines.filter { $0["type"]?.string == "finding" }
+            incidents = alertLines.filter { $0["type"]?.string == "incident" }
         }
         process.interrupt()
         for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
@@ -129,6 +132,15 @@ struct WebhookAgentTests {
         #expect(rules.contains("profile.unexpected-k8s-request"))
         #expect(rules.contains { $0.hasPrefix("vigil.k8s.") })
         #expect(findings.allSatisfy { $0["principal"]?.string == "alice" })
+        // Both are alice's: the correlator tells them as one story (read again: the last report comes at stop).
+        incidents = ((try? String(contentsOf: alerts, encoding: .utf8)) ?? "").split(separator: "\n")
+            .compactMap { try? JSONParser.parse(String($0)) }.filter { $0["type"]?.string == "incident" }
+        let ids = Set(findings.compactMap { $0["id"]?.string })
+        #expect(
+            incidents.contains { incident in
+                Set((incident["steps"]?.array ?? []).flatMap { $0["finding_ids"]?.array ?? [] }.compactMap(\.string))
+                    == ids
+            }, "incidents: \(incidents)")
     }
 
     @Test("the webhook needs a certificate, a key and a way to authenticate the API server")
