@@ -35,7 +35,7 @@ public struct SQLiteProfileStore: ProfileStore {
     /// - Throws: ``SQLiteStoreError/Code/invalidRow`` when the row's state is not one this version knows,
     ///   ``SQLiteStoreError/Code/queryFailed`` when SQLite fails.
     public func load(_ key: ProfileKey) async throws -> StoredProfile? {
-        let row = try await query("loading profile \(key)") { db in
+        let row = try await database.query("loading profile \(key)") { db in
             try Row.fetchOne(
                 db, sql: "SELECT state, updated_at, body FROM profile WHERE subject = ? AND name = \(Self.name)",
                 arguments: [key.subject.rawValue, Data(key.name.utf8)]
@@ -60,7 +60,7 @@ public struct SQLiteProfileStore: ProfileStore {
     /// - Throws: ``SQLiteStoreError/Code/queryFailed`` when SQLite fails (a full disk, a read-only file).
     public func save(_ profiles: [StoredProfile]) async throws {
         if profiles.isEmpty { return }
-        try await query("saving \(profiles.count) profiles", write: true) { db in
+        try await database.query("saving \(profiles.count) profiles", write: true) { db in
             // An empty body is bound as a NULL pointer, which SQLite takes for NULL: coalesce it back to x''.
             let statement = try db.cachedStatement(
                 sql: """
@@ -83,7 +83,7 @@ public struct SQLiteProfileStore: ProfileStore {
     ///
     /// - Throws: ``SQLiteStoreError/Code/queryFailed`` when SQLite fails.
     public func keys() async throws -> [ProfileKey] {
-        let rows = try await query("listing profiles") { db in
+        let rows = try await database.query("listing profiles") { db in
             // Read as a blob, for the same reason names are written as one (see `name`).
             try Row.fetchAll(db, sql: "SELECT subject, CAST(name AS BLOB) FROM profile").map {
                 row -> (String, Data) in (row[0], row[1] ?? Data())
@@ -102,7 +102,7 @@ public struct SQLiteProfileStore: ProfileStore {
     ///
     /// - Throws: ``SQLiteStoreError/Code/queryFailed`` when SQLite fails.
     public func remove(_ key: ProfileKey) async throws {
-        try await query("removing profile \(key)", write: true) { db in
+        try await database.query("removing profile \(key)", write: true) { db in
             try db.execute(
                 sql: "DELETE FROM profile WHERE subject = ? AND name = \(Self.name)",
                 arguments: [key.subject.rawValue, Data(key.name.utf8)])
@@ -114,20 +114,4 @@ public struct SQLiteProfileStore: ProfileStore {
     /// keeps its full length and stays text for anyone reading the table. An empty blob binds as NULL, hence
     /// `coalesce`.
     private static let name = "CAST(coalesce(?, x'') AS TEXT)"
-
-    /// Runs `body` in a read (or, with `write`, a write transaction), turning a failure into a
-    /// ``SQLiteStoreError`` that says what was being done.
-    private func query<Result: Sendable>(
-        _ operation: String, write: Bool = false, _ body: @escaping @Sendable (Database) throws -> Result
-    ) async throws(SQLiteStoreError) -> Result {
-        do {
-            return write ? try await database.pool.write(body) : try await database.pool.read(body)
-        } catch {
-            throw SQLiteStoreError(
-                code: .queryFailed, path: database.path,
-                message: "SQLite store: \(operation) in \(database.path) failed: \(error); check free space and "
-                    + "that the agent may write the file and its directory",
-                underlying: error)
-        }
-    }
 }

@@ -36,7 +36,7 @@ public struct SQLiteResponseAuditTrail: ResponseAuditTrail {
             Int64(bitPattern: action.target.process.startTime), Int64(action.target.workload.rawValue),
             Int64(action.target.container.rawValue), action.reason, record.detail,
         ]
-        try await query("recording a response to \(alertID)", write: true) { db in
+        try await database.query("recording a response to \(alertID)", write: true) { db in
             try db.execute(
                 sql: """
                     INSERT INTO response_audit
@@ -52,7 +52,7 @@ public struct SQLiteResponseAuditTrail: ResponseAuditTrail {
     /// - Throws: ``SQLiteStoreError/Code/invalidRow`` for a row whose action or outcome this version does not
     ///   know, ``SQLiteStoreError/Code/queryFailed`` when SQLite fails.
     public func records(forAlert id: String) async throws -> [ResponseRecord] {
-        let rows = try await query("reading the responses to \(id)") { db in
+        let rows = try await database.query("reading the responses to \(id)") { db in
             try Row.fetchAll(
                 db, sql: "SELECT \(Self.columns) FROM response_audit WHERE alert_id = ? ORDER BY seq",
                 arguments: [id]
@@ -66,7 +66,7 @@ public struct SQLiteResponseAuditTrail: ResponseAuditTrail {
     /// - Throws: ``SQLiteStoreError/Code/invalidRow`` for a row whose action or outcome this version does not
     ///   know, ``SQLiteStoreError/Code/queryFailed`` when SQLite fails.
     public func latest(_ limit: Int) async throws -> [ResponseAuditEntry] {
-        let rows = try await query("reading the last \(limit) responses") { db in
+        let rows = try await database.query("reading the last \(limit) responses") { db in
             try Row.fetchAll(
                 db, sql: "SELECT \(Self.columns) FROM response_audit ORDER BY seq DESC LIMIT ?",
                 arguments: [max(0, limit)]
@@ -115,21 +115,5 @@ public struct SQLiteResponseAuditTrail: ResponseAuditTrail {
             action: ResponseAction(kind: kind, target: target, reason: row.reason), outcome: outcome,
             detail: row.detail, time: row.time)
         return ResponseAuditEntry(alertID: row.alertID, record: record)
-    }
-
-    /// Runs `body` in a read (or, with `write`, a write transaction), turning a failure into a
-    /// ``SQLiteStoreError`` that says what was being done.
-    private func query<Result: Sendable>(
-        _ operation: String, write: Bool = false, _ body: @escaping @Sendable (Database) throws -> Result
-    ) async throws(SQLiteStoreError) -> Result {
-        do {
-            return write ? try await database.pool.write(body) : try await database.pool.read(body)
-        } catch {
-            throw SQLiteStoreError(
-                code: .queryFailed, path: database.path,
-                message: "SQLite store: \(operation) in \(database.path) failed: \(error); check free space and "
-                    + "that the agent may write the file and its directory",
-                underlying: error)
-        }
     }
 }

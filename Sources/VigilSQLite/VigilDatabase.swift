@@ -169,3 +169,21 @@ public struct SQLiteStoreError: Error, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+extension VigilDatabase {
+    /// Runs `body` in a read (or, with `write`, a write transaction), turning a failure into a
+    /// ``SQLiteStoreError`` that says what was being done.
+    func query<Result: Sendable>(
+        _ operation: String, write: Bool = false, _ body: @escaping @Sendable (Database) throws -> Result
+    ) async throws(SQLiteStoreError) -> Result {
+        do {
+            return write ? try await pool.write(body) : try await pool.read(body)
+        } catch {
+            throw SQLiteStoreError(
+                code: .queryFailed, path: path,
+                message: "SQLite store: \(operation) in \(path) failed: \(error); check free space and "
+                    + "that the agent may write the file and its directory",
+                underlying: error)
+        }
+    }
+}

@@ -97,17 +97,26 @@ private func startReceiver(writingTo file: URL, in directory: URL) async throws 
     throw AgentTestFailure("the webhook receiver did not start")
 }
 
+/// Runs `body` as root, alone among the kernel-tracing tests, with a fresh directory holding the tripwire,
+/// a policy answering it with `action`, and the path for the agent's alerts.
+private func withTripwire(
+    answeredBy action: String, _ body: (URL, String, String, URL) async throws -> Void
+) async throws {
+    guard rootAvailable() else { return }
+    try await ExclusiveGate.kernelTracing.withExclusiveAccess {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let program = try tripwire(in: directory)
+        let policy = try writePolicy(action, for: program, in: directory)
+        try await body(directory, program, policy, directory.appendingPathComponent("alerts.jsonl"))
+    }
+}
+
 @Suite("vigil-agent responding", .serialized)
 struct ResponseAgentTests {
     @Test("run --respond on with a policy kills the process that trips a rule, keeps the record, posts the alert")
     func killsOnRuleHit() async throws {
-        guard rootAvailable() else { return }
-        try await ExclusiveGate.kernelTracing.withExclusiveAccess {
-            let directory = try temporaryDirectory()
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let program = try tripwire(in: directory)
-            let policy = try writePolicy("kill", for: program, in: directory)
-            let alerts = directory.appendingPathComponent("alerts.jsonl")
+        try await withTripwire(answeredBy: "kill") { directory, program, policy, alerts in
             let database = directory.appendingPathComponent("vigil.sqlite").path
             let posted = directory.appendingPathComponent("posted.jsonl")
             let (receiver, url) = try await startReceiver(writingTo: posted, in: directory)
@@ -155,13 +164,7 @@ struct ResponseAgentTests {
 
     @Test("run --respond dry-run says what it would do and leaves the process running")
     func dryRunChangesNothing() async throws {
-        guard rootAvailable() else { return }
-        try await ExclusiveGate.kernelTracing.withExclusiveAccess {
-            let directory = try temporaryDirectory()
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let program = try tripwire(in: directory)
-            let policy = try writePolicy("kill", for: program, in: directory)
-            let alerts = directory.appendingPathComponent("alerts.jsonl")
+        try await withTripwire(answeredBy: "kill") { directory, program, policy, alerts in
             let agent = try BackgroundAgent(
                 [
                     "run", "--store", "memory", "--alerts", alerts.path, "--respond", "dry-run", "--policy", policy,
@@ -187,13 +190,7 @@ struct ResponseAgentTests {
 
     @Test("a quarantined process is listed by `quarantine list` and `quarantine release` puts it back")
     func quarantineListAndRelease() async throws {
-        guard rootAvailable() else { return }
-        try await ExclusiveGate.kernelTracing.withExclusiveAccess {
-            let directory = try temporaryDirectory()
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let program = try tripwire(in: directory)
-            let policy = try writePolicy("quarantine", for: program, in: directory)
-            let alerts = directory.appendingPathComponent("alerts.jsonl")
+        try await withTripwire(answeredBy: "quarantine") { directory, program, policy, alerts in
             let store = "sqlite:" + directory.appendingPathComponent("vigil.sqlite").path
             let agent = try BackgroundAgent(
                 [
