@@ -16,8 +16,12 @@ struct BPFCompiler: BuildToolPlugin {
             throw BPFCompilerError(message: "the package has no CVigilEBPF target with the record layout header")
         }
         let layoutFolder = layoutTarget.directoryURL.appending(path: "include")
-        let layoutHeaders = try FileManager.default.contentsOfDirectory(atPath: layoutFolder.path())
-            .filter { $0.hasSuffix(".h") }.map { layoutFolder.appending(path: $0) }
+        // Types only BPF programs need (kernel integer types) live beside it, outside the Swift module.
+        let bpfTypesFolder = layoutTarget.directoryURL.appending(path: "bpf")
+        let layoutHeaders = try [layoutFolder, bpfTypesFolder].flatMap { folder in
+            try FileManager.default.contentsOfDirectory(atPath: folder.path())
+                .filter { $0.hasSuffix(".h") }.map { folder.appending(path: $0) }
+        }
         // Headers are inputs too: a change to a shared layout must rebuild every program.
         let headers = files.filter { $0.hasSuffix(".h") }.map { sourceFolder.appending(path: $0) } + layoutHeaders
         let output = context.pluginWorkDirectoryURL
@@ -34,7 +38,8 @@ struct BPFCompiler: BuildToolPlugin {
                 arguments: [
                     object.path(), swift.path(), name, "--",
                     clang.path(), "-target", "bpf", "-O2", "-g", "-Wall", "-Werror", "-D__TARGET_ARCH_x86",
-                    "-I", sourceFolder.path(), "-I", layoutFolder.path(), "-idirafter", "/usr/include", "-c",
+                    "-I", sourceFolder.path(), "-I", layoutFolder.path(), "-I", bpfTypesFolder.path(),
+                    "-idirafter", "/usr/include", "-c",
                     source.path(), "-o", object.path(),
                 ],
                 inputFiles: [source] + headers,

@@ -5,17 +5,7 @@
 #ifndef VIGIL_KERNEL_TYPES_H
 #define VIGIL_KERNEL_TYPES_H
 
-typedef unsigned char __u8;
-typedef unsigned short __u16;
-typedef unsigned int __u32;
-typedef unsigned long long __u64;
-typedef signed char __s8;
-typedef short __s16;
-typedef int __s32;
-typedef long long __s64;
-typedef __u16 __be16;
-typedef __u32 __be32;
-typedef __u32 __wsum;
+#include "vigil_bpf_types.h"
 
 #define CORE __attribute__((preserve_access_index))
 

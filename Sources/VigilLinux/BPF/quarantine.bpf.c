@@ -9,28 +9,8 @@
 // The kernel ties a socket to the cgroup of the process that created it, so sockets opened before the
 // process was moved in are not filtered.
 
-// <linux/types.h> includes <asm/types.h>, which lives in the multiarch include directory that a BPF target
-// does not search; its guard is set and its few types are declared here instead, so <linux/bpf.h> (struct
-// bpf_sock_addr, struct __sk_buff) can be used as is.
-#define _LINUX_TYPES_H
-typedef unsigned char __u8;
-typedef unsigned short __u16;
-typedef unsigned int __u32;
-typedef unsigned long long __u64;
-typedef signed char __s8;
-typedef short __s16;
-typedef int __s32;
-typedef long long __s64;
-typedef __u16 __be16;
-typedef __u32 __be32;
-typedef __u64 __be64;
-typedef __u16 __le16;
-typedef __u32 __le32;
-typedef __u64 __le64;
-typedef __u16 __sum16;
-typedef __u32 __wsum;
-#define __aligned_u64 __u64 __attribute__((aligned(8)))
-
+// The integer types first: <linux/bpf.h> (struct bpf_sock_addr, struct __sk_buff) needs them.
+#include "vigil_bpf_types.h"
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
