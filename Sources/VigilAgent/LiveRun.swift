@@ -160,7 +160,7 @@ public struct LiveRun: Sendable {
             }
         }
         let responder = try response.makeResponder(
-            policy: responsePolicy, symbols: symbols, store: self.store, logger: logger)
+            policy: responsePolicy, symbols: symbols, profiles: store, logger: logger)
         var correlator: CorrelatorFactory?
         if let correlation {
             correlator = { StoryCorrelator(symbols: symbols, configuration: correlation) }

@@ -38,6 +38,10 @@ public struct QuarantineControl: Sendable {
     ///
     /// - Throws: ``AgentError`` when the cgroup v2 hierarchy or the store cannot be read.
     public func list() async throws -> [Entry] {
+        try await list(trail: try auditTrail())
+    }
+
+    private func list(trail: (any ResponseAuditTrail)?) async throws -> [Entry] {
         guard let cgroup = try quarantineCgroup() else { return [] }
         let pids: [Int32]
         do {
@@ -45,7 +49,7 @@ public struct QuarantineControl: Sendable {
         } catch {
             throw AgentError("cannot read the quarantine cgroup \(cgroupPath): \(error)")
         }
-        let records = try await quarantineRecords()
+        let records = try await quarantineRecords(in: trail)
         return pids.map { pid in
             let snapshot = try? ProcFS.snapshot(pid: pid)
             let record = records.last { entry in
@@ -66,7 +70,8 @@ public struct QuarantineControl: Sendable {
     ///   destination is given, or the move fails.
     @discardableResult
     public func release(pid: Int32, to destination: String? = nil) async throws -> String {
-        guard let entry = try await list().first(where: { $0.pid == pid }) else {
+        let trail = try auditTrail()
+        guard let entry = try await list(trail: trail).first(where: { $0.pid == pid }) else {
             throw AgentError("process \(pid) is not in the quarantine cgroup \(cgroupPath)")
         }
         guard let target = destination ?? entry.origin else {
@@ -86,7 +91,7 @@ public struct QuarantineControl: Sendable {
                 kind: .release, target: ResponseTarget(process: key), reason: entry.alertID ?? "operator"),
             outcome: .done, detail: "released by the operator to cgroup \(target)",
             time: Int64(Date().timeIntervalSince1970 * 1_000_000_000))
-        if let trail = try auditTrail() {
+        if let trail {
             do {
                 try await trail.record(record, alertID: entry.alertID ?? "operator")
             } catch {
@@ -126,8 +131,8 @@ public struct QuarantineControl: Sendable {
     }
 
     /// The quarantine records that were done, oldest first.
-    private func quarantineRecords() async throws -> [ResponseAuditEntry] {
-        guard let trail = try auditTrail() else { return [] }
+    private func quarantineRecords(in trail: (any ResponseAuditTrail)?) async throws -> [ResponseAuditEntry] {
+        guard let trail else { return [] }
         do {
             return try await trail.latest(100_000).filter {
                 $0.record.action.kind == .quarantine && $0.record.outcome == .done

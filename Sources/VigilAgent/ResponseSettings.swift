@@ -8,7 +8,7 @@ import VigilSQLite
 ///
 /// Without a policy file the policy is report only. The mode given on the command line wins over the
 /// policy's own `mode`; with neither, nothing responds. The audit trail lives in the SQLite store when the
-/// profiles do (`sqlite:PATH`), in memory otherwise.
+/// profiles do (`sqlite:PATH`, the same database), in memory otherwise.
 public struct ResponseSettings: Sendable, Equatable {
     /// The command line's mode, or nil to take the policy's.
     public var mode: ResponseMode?
@@ -42,9 +42,10 @@ public struct ResponseSettings: Sendable, Equatable {
     }
 
     /// The responder for a run, or nil when the mode is off. In mode `on` it sets up the network quarantine
-    /// (root and BPF); if that fails, quarantine actions fail with the reason and the rest still work.
+    /// (root and BPF); if that fails, quarantine actions fail with the reason and the rest still work. The
+    /// audit trail shares the profile store's SQLite database when there is one.
     func makeResponder(
-        policy: ResponsePolicy, symbols: SymbolTable, store: StoreLocation, logger: Logger
+        policy: ResponsePolicy, symbols: SymbolTable, profiles: any ProfileStore, logger: Logger
     ) throws -> PolicyResponder? {
         let mode = effectiveMode(policy: policy)
         guard mode != .off else { return nil }
@@ -57,17 +58,9 @@ public struct ResponseSettings: Sendable, Equatable {
                     "no network quarantine: quarantine actions will fail", metadata: ["error": "\(error)"])
             }
         }
-        let auditTrail: any ResponseAuditTrail
-        switch store {
-        case .sqlite(let path):
-            do {
-                auditTrail = try SQLiteResponseAuditTrail(path: path)
-            } catch {
-                throw AgentError("cannot open the response audit trail in \(path): \(error)")
-            }
-        case .memory, .files:
-            auditTrail = MemoryResponseAuditTrail()
-        }
+        let auditTrail: any ResponseAuditTrail =
+            (profiles as? SQLiteProfileStore).map { SQLiteResponseAuditTrail(database: $0.database) }
+            ?? MemoryResponseAuditTrail()
         return PolicyResponder(
             policy: policy, mode: mode, actuator: LinuxActuator(quarantine: quarantine), auditTrail: auditTrail,
             symbols: symbols, logger: logger)
