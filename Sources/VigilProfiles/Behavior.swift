@@ -46,6 +46,8 @@ public struct Behavior: Hashable, Sendable, BitwiseCopyable {
             self.init(kind: .syscall, first: UInt64(f.architecture) << 32 | UInt64(UInt32(bitPattern: f.number)))
         case .capability(let f):
             self.init(kind: .capability, first: UInt64(f.capability))
+        case .http(let f) where event.kind == .httpFetch:
+            self.init(kind: .httpFetch, first: UInt64(f.host.rawValue), second: UInt64(f.client.port))
         case .http(let f):
             let target = f.route.isNone ? f.path : f.route
             self.init(kind: .httpRequest, first: UInt64(f.method.rawValue) << 32 | UInt64(target.rawValue))

@@ -200,6 +200,8 @@ enum Deviation {
             let resource = f.subresource.isNone ? s(f.resource) : "\(s(f.resource))/\(s(f.subresource))"
             let scope = f.namespace.isNone ? "cluster-wide" : "in namespace \(s(f.namespace))"
             return "did \(s(f.verb)) on \(resource) \(scope)"
+        case .http(let f) where event.kind == .httpFetch:
+            return "fetched \(s(f.method)) http://\(s(f.host))\(s(f.path))"
         case .http(let f):
             return "served \(s(f.method)) \(s(f.route.isNone ? f.path : f.route))"
         default:

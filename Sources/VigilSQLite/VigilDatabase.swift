@@ -6,8 +6,7 @@ import GRDB
     import Darwin
 #endif
 
-/// Vigil's SQLite database: one file that holds the profiles and the response audit trail, and the incidents in
-/// a later version.
+/// Vigil's SQLite database: one file that holds the profiles, the response audit trail and the incidents.
 ///
 /// Opening creates the parent directory and the file when missing and brings the schema up to date. The
 /// database runs in WAL mode, so readers never wait for the writer, and other processes (an inspection tool,
@@ -99,6 +98,30 @@ public final class VigilDatabase: Sendable {
                     CREATE INDEX response_audit_alert ON response_audit (alert_id, seq);
                     """)
         }
+        migrator.registerMigration("v3: incidents") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE incidents (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        severity TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        first_time INTEGER NOT NULL,
+                        last_time INTEGER NOT NULL,
+                        layers TEXT NOT NULL,
+                        root_cause TEXT NOT NULL,
+                        step_count INTEGER NOT NULL,
+                        finding_count INTEGER NOT NULL,
+                        json TEXT NOT NULL
+                    );
+                    CREATE INDEX incidents_last_time ON incidents (last_time, id);
+                    CREATE TABLE incident_findings (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        incident_id TEXT NOT NULL,
+                        json TEXT NOT NULL
+                    );
+                    CREATE INDEX incident_findings_incident ON incident_findings (incident_id);
+                    """)
+        }
         return migrator
     }
 
@@ -134,7 +157,8 @@ public struct SQLiteStoreError: Error, CustomStringConvertible {
         public static let cannotCreateDirectory = Code("cannot create directory")
         /// The file could not be opened as a Vigil database, or its schema could not be brought up to date.
         public static let cannotOpen = Code("cannot open")
-        /// A row holds a value this version cannot read (an unknown profile state).
+        /// A row holds a value this version cannot read (an unknown profile state, an incident line that does
+        /// not parse).
         public static let invalidRow = Code("invalid row")
         /// A query or a transaction failed.
         public static let queryFailed = Code("query failed")

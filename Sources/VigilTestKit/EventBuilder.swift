@@ -141,6 +141,19 @@ public struct EventBuilder {
                     client: SocketAddress(address: IPAddress(v4: 127, 0, 0, 1), port: 51_000))))
     }
 
+    /// A URL the application fetched while serving a request.
+    public mutating func httpFetch(
+        pid: Int32, method: String = "GET", host: String, address: SocketAddress = .none, path: String,
+        query: String = "", status: UInt16 = 200, workload: WorkloadID = .host
+    ) -> Event {
+        Event(
+            time: next(), kind: .httpFetch, process: Self.process(pid), workload: workload,
+            fields: .http(
+                HTTPFields(
+                    method: s(method), path: s(path), parameters: s(query), status: status,
+                    durationMicroseconds: 900, client: address, host: s(host))))
+    }
+
     /// An event of `kind` with every field of its group set to a non-default value: for round-trip tests.
     public mutating func sample(of kind: EventKind, workload: WorkloadID = .host) -> Event {
         let fields: EventFields
@@ -209,7 +222,7 @@ public struct EventBuilder {
                     method: s("GET"), route: s("/fetch"), path: s("/fetch"),
                     parameters: s("url=http://169.254.169.254/"),
                     status: 200, durationMicroseconds: 1234,
-                    client: SocketAddress(address: IPAddress(v4: 127, 0, 0, 1), port: 5555)))
+                    client: SocketAddress(address: IPAddress(v4: 127, 0, 0, 1), port: 5555), host: s("web.local")))
         }
         let isControlPlane = kind.layer == .cloud || kind.layer == .cluster
         return Event(

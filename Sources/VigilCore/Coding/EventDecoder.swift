@@ -268,7 +268,7 @@ public struct EventDecoder: Sendable {
                     method: try r.symbol("method"), route: try r.symbol("route"), path: try r.symbol("path"),
                     parameters: try r.symbol("parameters"), status: UInt16(try r.uint("status", max: 999, default: 0)),
                     durationMicroseconds: UInt32(try r.uint("duration_us", max: UInt64(UInt32.max), default: 0)),
-                    client: try r.socket("client")))
+                    client: try r.socket("client"), host: try r.symbol("host")))
         }
     }
 }

@@ -189,6 +189,7 @@ public struct EventEncoder: Sendable {
             writer.field("status", UInt64(f.status))
             writer.field("duration_us", UInt64(f.durationMicroseconds))
             socket("client", f.client, &writer)
+            symbol("host", f.host, &writer)
         }
     }
 

@@ -663,23 +663,26 @@ public struct KubernetesFields: Sendable, BitwiseCopyable, Equatable {
     }
 }
 
-/// Fields of HTTP requests served by the application. An authenticated user is the event's principal.
+/// Fields of HTTP requests: served by the application (`http.request`; an authenticated user is the event's
+/// principal) or made by it (`http.fetch`, a URL a handler fetched).
 @frozen
 public struct HTTPFields: Sendable, BitwiseCopyable, Equatable {
     /// The method (`GET`).
     public var method: Symbol
-    /// The matched route pattern (`/users/:id`), or none.
+    /// The matched route pattern (`/users/:id`), or none; none for a fetch.
     public var route: Symbol
     /// The request path without the query.
     public var path: Symbol
-    /// The parameters the sensor was configured to capture, as a query string.
+    /// The parameters the sensor was configured to capture, as a query string; for a fetch, the URL's query.
     public var parameters: Symbol
-    /// The response status.
+    /// The response status (0 when no response came).
     public var status: UInt16
     /// How long the request took, in microseconds.
     public var durationMicroseconds: UInt32
-    /// The client's address.
+    /// The other end: the client of a request served, the server of a fetch (when its address is known).
     public var client: SocketAddress
+    /// The host: the request's `Host` header, or the fetched URL's host (`169.254.169.254`, `api.example.com`).
+    public var host: Symbol
 
     /// Creates HTTP fields.
     public init(
@@ -689,7 +692,8 @@ public struct HTTPFields: Sendable, BitwiseCopyable, Equatable {
         parameters: Symbol = .none,
         status: UInt16,
         durationMicroseconds: UInt32 = 0,
-        client: SocketAddress = .none
+        client: SocketAddress = .none,
+        host: Symbol = .none
     ) {
         self.method = method
         self.route = route
@@ -698,6 +702,7 @@ public struct HTTPFields: Sendable, BitwiseCopyable, Equatable {
         self.status = status
         self.durationMicroseconds = durationMicroseconds
         self.client = client
+        self.host = host
     }
 }
 

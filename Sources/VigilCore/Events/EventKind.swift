@@ -70,6 +70,8 @@ public enum EventKind: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStr
     case kubernetesRequest = 70
     /// An HTTP request served by the application.
     case httpRequest = 80
+    /// An HTTP request the application made to another service (a URL its handler fetched).
+    case httpFetch = 81
 
     /// Whether events of this kind come in floods (file opens, connections, DNS queries, syscall usage).
     ///
@@ -89,7 +91,7 @@ public enum EventKind: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStr
         switch self {
         case .cloudAPICall: return .cloud
         case .kubernetesRequest: return .cluster
-        case .httpRequest: return .application
+        case .httpRequest, .httpFetch: return .application
         default: return .workload
         }
     }
@@ -112,7 +114,7 @@ public enum EventKind: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStr
         case .auditRecord: return .audit
         case .cloudAPICall: return .cloud
         case .kubernetesRequest: return .kubernetes
-        case .httpRequest: return .http
+        case .httpRequest, .httpFetch: return .http
         }
     }
 
@@ -149,6 +151,7 @@ public enum EventKind: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStr
         case .cloudAPICall: return "cloud.api_call"
         case .kubernetesRequest: return "k8s.request"
         case .httpRequest: return "http.request"
+        case .httpFetch: return "http.fetch"
         }
     }
 

@@ -75,9 +75,20 @@ struct PhraseWriter {
         case .dns(let dns):
             return Phrase(
                 actor: "\(name) \(here)", predicate: "looked up \(symbols.string(dns.name))" + times(count), origin: "")
-        case .http(let http):
+        case .http(let http) where event.kind == .httpFetch:
+            let host = symbols.string(http.host)
+            let target = (IPAddress(host).map { NodeIdentity.metadataAddresses.contains($0) } ?? false)
+                ? "the metadata service (\(host))" : host
             return Phrase(
-                actor: "a request to \(symbols.string(http.path))",
+                actor: "the application on \(place(event.workload))",
+                predicate: "fetched \(symbols.string(http.method)) \(target)\(symbols.string(http.path))" + times(count),
+                origin: "")
+        case .http(let http):
+            let query = symbols.string(http.parameters)
+            return Phrase(
+                actor: "a request \(symbols.string(http.method)) \(symbols.string(http.path))"
+                    + (query.isEmpty ? "" : "?" + Self.clip(query, to: 160))
+                    + (http.client.address.family == .none ? "" : " from \(http.client.address)"),
                 predicate: "reached \(place(event.workload))"
                     + times(count), origin: "")
         default:
@@ -147,7 +158,9 @@ struct PhraseWriter {
         return String(path[path.index(after: slash)...])
     }
 
-    static func clip(_ text: String) -> String { text.count > 60 ? text.prefix(57) + "..." : text }
+    static func clip(_ text: String, to limit: Int = 60) -> String {
+        text.count > limit ? text.prefix(limit - 3) + "..." : text
+    }
 
     static func count(_ value: Int, _ noun: String) -> String { value == 1 ? "an \(noun)" : "\(value) \(noun)s" }
 

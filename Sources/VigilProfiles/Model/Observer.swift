@@ -35,6 +35,10 @@ public struct Observer: Sendable {
             return .entries([(.syscalls, "\(SyscallName.architecture(f.architecture)):\(f.number)")])
         case .capability(let f):
             return .entries([(.capabilities, Capabilities.name(f.capability))])
+        case .http(let f) where event.kind == .httpFetch:
+            // A fetched URL is an outbound peer, named by host (and port when known) like a connection.
+            let port = f.client.port == 0 ? "" : ":\(f.client.port)"
+            return .entries([(.egress, "http \(Normalizer.dnsName(s(f.host)))\(port)")])
         case .http(let f):
             let target = f.route.isNone ? Normalizer.path(s(f.path)) : s(f.route)
             return .entries([(.http, "\(s(f.method)) \(target)")])

@@ -52,7 +52,7 @@ public enum FieldID: Sendable, Hashable {
     case k8sResponseCode, k8sPrivileged, k8sHostPath, k8sHostNetwork, k8sHostPID, k8sHostIPC
     case k8sAddedCapabilities, k8sAnonymous, k8sImpersonated
     // HTTP
-    case httpMethod, httpRoute, httpPath, httpStatus, httpClientAddress
+    case httpMethod, httpRoute, httpPath, httpStatus, httpClientAddress, httpParameters, httpHost, httpPeerAddress
     /// A value read from the event's JSON details (Falco's `ka.req.*`, `ct.request.*`, `jevt.value[…]`).
     case detail(DetailField)
 }
@@ -288,12 +288,16 @@ public enum FieldCatalog {
         // The time of JSON events (Falco's json plugin): always there, so `jevt.rawtime exists` is always true.
         add(["jevt.rawtime", "json.rawtime"], .eventTime, .number, [.kubernetesRequest, .cloudAPICall])
         // HTTP.
-        let http: Set<EventKind> = [.httpRequest]
+        let http: Set<EventKind> = [.httpRequest, .httpFetch]
         add(["http.method"], .httpMethod, .string, http)
-        add(["http.route"], .httpRoute, .string, http)
+        add(["http.route"], .httpRoute, .string, [.httpRequest])
         add(["http.path"], .httpPath, .string, http)
+        add(["http.parameters", "http.query"], .httpParameters, .string, http)
+        add(["http.host"], .httpHost, .string, http)
         add(["http.status"], .httpStatus, .number, http)
-        add(["http.client.address"], .httpClientAddress, .address, http)
+        add(["http.client.address"], .httpClientAddress, .address, [.httpRequest])
+        // The server a fetch reached, when its address is known.
+        add(["http.peer.address"], .httpPeerAddress, .address, [.httpFetch])
         return table
     }()
 }

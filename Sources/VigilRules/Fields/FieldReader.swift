@@ -236,7 +236,9 @@ public final class FieldReader {
             case .httpRoute: return nonEmpty(fields.route)
             case .httpPath: return .symbol(fields.path)
             case .httpStatus: return .number(Int64(fields.status))
-            case .httpClientAddress: return .address(fields.client.address)
+            case .httpClientAddress, .httpPeerAddress: return .address(fields.client.address)
+            case .httpParameters: return nonEmpty(fields.parameters)
+            case .httpHost: return nonEmpty(fields.host)
             default: break
             }
         default:
@@ -594,6 +596,7 @@ public final class FieldReader {
         case .cloudAPICall: return "cloud"
         case .kubernetesRequest: return "k8s"
         case .httpRequest: return "http"
+        case .httpFetch: return "http_fetch"
         }
     }
 
