@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "VigilResponse", targets: ["VigilResponse"]),
         .library(name: "VigilWebhook", targets: ["VigilWebhook"]),
         .library(name: "VigilCorrelation", targets: ["VigilCorrelation"]),
+        .library(name: "VigilHummingbird", targets: ["VigilHummingbird"]),
         .library(name: "VigilTestKit", targets: ["VigilTestKit"]),
         .library(name: "VigilAgent", targets: ["VigilAgent"]),
         .executable(name: "vigil-agent", targets: ["vigil-agent"]),
@@ -234,6 +235,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The application-layer sensor: Hummingbird middleware and an HTTP client wrapper that record requests
+        // served and URLs fetched, for an engine in the same process or an agent following a file.
+        .target(
+            name: "VigilHummingbird",
+            dependencies: [
+                "VigilCore", "VigilLinux",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // In-memory sensor, store, responder and output, and event builders for tests and examples.
         .target(
             name: "VigilTestKit",
@@ -259,6 +276,7 @@ let package = Package(
                 "VigilWebhook",
                 "VigilCorrelation",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -391,6 +409,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "VigilHummingbirdTests",
+            dependencies: [
+                "VigilHummingbird", "VigilCore", "VigilTestKit", "VigilProfiles",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "VigilLinuxTests",
             dependencies: ["VigilLinux", "VigilCore"],
             swiftSettings: strictSettings
@@ -416,6 +444,7 @@ let package = Package(
                 "VigilAgent", "VigilTestKit", "VigilSeccomp", "VigilLinux", "VigilSQLite", "vigil-agent", "vigil-exec",
                 "embed-vigil",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings

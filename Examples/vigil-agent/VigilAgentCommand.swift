@@ -20,8 +20,8 @@ struct VigilAgentCommand: AsyncParsableCommand {
         abstract:
             "Vigil's node agent: behavioral detection and response across cloud, cluster, workload and application.",
         subcommands: [
-            ReplayCommand.self, RunCommand.self, RecordCommand.self, ProfilesCommand.self, RulesCommand.self,
-            QuarantineCommand.self,
+            ReplayCommand.self, RunCommand.self, RecordCommand.self, ProfilesCommand.self, IncidentsCommand.self,
+            RulesCommand.self, QuarantineCommand.self,
         ])
 }
 
@@ -37,8 +37,10 @@ func bootstrapLogging(_ level: Logger.Level) {
 /// The `--store` option shared by the commands that read or write profiles.
 struct StoreOption: ParsableArguments {
     @Option(
-        name: .long, help: "Where profiles live: sqlite:PATH (default sqlite:.vigil/vigil.sqlite), files:DIR or memory."
-    )
+        name: .long,
+        help: ArgumentHelp(
+            "Where profiles live: sqlite:PATH (default sqlite:.vigil/vigil.sqlite, which keeps incidents too), "
+                + "files:DIR or memory."))
     var store: String = StoreLocation.standard.description
 
     func location() throws -> StoreLocation {
@@ -63,6 +65,38 @@ struct RuleOptions: ParsableArguments {
     var selection: RuleSelection { RuleSelection(files: rules, builtin: !noBuiltinRules) }
 }
 
+/// The correlation options shared by `run` and `replay`: `--no-correlate` and this node's cloud identity.
+struct CorrelationOptions: ParsableArguments {
+    @Flag(inversion: .prefixedNo, help: "Join findings into incidents (attack stories) with a root cause.")
+    var correlate = true
+
+    @Option(name: .long, help: "This node's cloud role ARN: the metadata service hands out its credentials.")
+    var nodeRole: String?
+
+    @Option(
+        name: .long, parsing: .upToNextOption, help: "This node's addresses, for telling its own cloud calls apart.")
+    var nodeAddress: [String] = []
+
+    @Option(name: .long, help: "This node's cloud instance id.")
+    var nodeInstance: String?
+
+    /// The correlation these options ask for, or nil with `--no-correlate`.
+    func configuration() throws -> CorrelationConfiguration? {
+        guard correlate else { return nil }
+        var addresses: [IPAddress] = []
+        for text in nodeAddress {
+            guard let address = IPAddress(text) else {
+                throw ValidationError("--node-address takes IPv4 or IPv6 addresses: '\(text)' is neither")
+            }
+            addresses.append(address)
+        }
+        let node =
+            nodeRole == nil && addresses.isEmpty && nodeInstance == nil
+            ? nil : NodeIdentity(instanceID: nodeInstance ?? "", roleARN: nodeRole ?? "", addresses: addresses)
+        return .agent(node: node)
+    }
+}
+
 /// `vigil-agent replay`: learn from recorded events, then detect on others.
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,7 +105,8 @@ struct ReplayCommand: AsyncParsableCommand {
         discussion: """
             Inputs are recognised by content: Vigil JSON Lines event files, Linux audit logs, Kubernetes audit \
             logs and CloudTrail records. Without --learn, only rules and detections that need no learned profile \
-            can fire. Every selected rule must load (see `vigil-agent rules check`).
+            can fire. Every selected rule must load (see `vigil-agent rules check`). Findings join into incidents \
+            (unless --no-correlate), which a SQLite store keeps for `vigil-agent incidents`.
             """)
 
     @Option(name: .long, parsing: .upToNextOption, help: "Event files to learn normal behavior from.")
@@ -96,11 +131,14 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @OptionGroup var ruleOptions: RuleOptions
 
+    @OptionGroup var correlationOptions: CorrelationOptions
+
     func run() async throws {
         bootstrapLogging(logLevel)
         let replay = Replay(
             learnFiles: learn, detectFiles: detect, alertsPath: alerts, format: format, shards: shards,
-            store: try storeOption.location(), rules: ruleOptions.selection)
+            store: try storeOption.location(), rules: ruleOptions.selection,
+            correlation: try correlationOptions.configuration())
         let summary: Replay.Summary
         do {
             summary = try await replay.run()
@@ -199,18 +237,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A bearer token for --webhook (or set VIGIL_WEBHOOK_TOKEN).")
     var webhookToken: String?
 
-    @Flag(inversion: .prefixedNo, help: "Join findings into incidents (attack stories) with a root cause.")
-    var correlate = true
-
-    @Option(name: .long, help: "This node's cloud role ARN: the metadata service hands out its credentials.")
-    var nodeRole: String?
-
-    @Option(
-        name: .long, parsing: .upToNextOption, help: "This node's addresses, for telling its own cloud calls apart.")
-    var nodeAddress: [String] = []
-
-    @Option(name: .long, help: "This node's cloud instance id.")
-    var nodeInstance: String?
+    @OptionGroup var correlationOptions: CorrelationOptions
 
     @OptionGroup var storeOption: StoreOption
 
@@ -244,27 +271,12 @@ struct RunCommand: AsyncParsableCommand {
             cloudPush: push, learnFor: learnFor, store: location,
             alertsPath: alerts, format: format, rules: ruleOptions.selection,
             response: ResponseSettings(mode: mode, policyPath: policy), webhook: webhookConfiguration(),
-            correlation: try correlationConfiguration())
+            correlation: try correlationOptions.configuration())
         do {
             try await run.run(logger: Logger(label: "vigil.agent"))
         } catch let error as AgentError {
             throw ValidationError(error.description)
         }
-    }
-
-    private func correlationConfiguration() throws -> CorrelationConfiguration? {
-        guard correlate else { return nil }
-        var addresses: [IPAddress] = []
-        for text in nodeAddress {
-            guard let address = IPAddress(text) else {
-                throw ValidationError("--node-address takes IPv4 or IPv6 addresses: '\(text)' is neither")
-            }
-            addresses.append(address)
-        }
-        let node =
-            nodeRole == nil && addresses.isEmpty && nodeInstance == nil
-            ? nil : NodeIdentity(instanceID: nodeInstance ?? "", roleARN: nodeRole ?? "", addresses: addresses)
-        return CorrelationConfiguration(holdLoneLow: true, node: node)
     }
 
     private func webhookConfiguration() -> WebhookAlertOutput.Configuration? {
@@ -428,6 +440,110 @@ struct ProfilesCommand: AsyncParsableCommand {
             } catch let error as AgentError {
                 throw ValidationError(error.description)
             }
+        }
+    }
+}
+
+/// `vigil-agent incidents`: the incidents (attack stories) kept in the store.
+struct IncidentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "incidents",
+        abstract: "List, show or report the incidents (attack stories) that `run` and `replay` kept in the store.",
+        subcommands: [List.self, Show.self, Report.self])
+
+    /// The `--since` and `--limit` options of `list` and `report`.
+    struct Selection: ParsableArguments {
+        @Option(
+            help: ArgumentHelp(
+                "Only incidents active since this time: RFC 3339 (2026-11-29T09:00:00Z) or a duration back from "
+                    + "now (30m, 2h, 1d)."))
+        var since: String?
+
+        @Option(help: "At most this many incidents, the most recently active first.")
+        var limit: Int = 100
+
+        func validate() throws {
+            guard limit > 0 else { throw ValidationError("--limit takes a positive number") }
+            _ = try sinceTime()
+        }
+
+        /// `--since` in nanoseconds since the epoch, or nil.
+        func sinceTime() throws -> Int64? {
+            guard let since else { return nil }
+            if let time = RFC3339.parse(since) { return time }
+            guard let duration = parseDuration(since) else {
+                throw ValidationError(
+                    "--since takes an RFC 3339 time (2026-11-29T09:00:00Z) or a duration back from now: 30m, 2h, 1d")
+            }
+            let (seconds, attoseconds) = duration.components
+            return Int64(Date().timeIntervalSince1970 * 1e9) - seconds * 1_000_000_000 - attoseconds / 1_000_000_000
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One line per incident: id, severity, first step, layers, steps, title.")
+        @OptionGroup var selection: Selection
+        @Option(help: "text (one line per incident) or json (the stored incident lines).")
+        var format: AlertFormat = .text
+        @OptionGroup var storeOption: StoreOption
+
+        func run() async throws {
+            do {
+                let commands = IncidentCommands(store: try storeOption.location().openIncidentStore())
+                let lines = try await commands.list(
+                    since: try selection.sinceTime(), limit: selection.limit, format: format)
+                for line in lines { print(line) }
+            } catch let error as AgentError {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print an incident: its story, steps, entities, findings and response.")
+        @Argument(help: "The incident's id (as `incidents list` prints it).") var id: String
+        @Option(help: "text or json (the stored incident line).") var format: AlertFormat = .text
+        @OptionGroup var storeOption: StoreOption
+
+        func run() async throws {
+            do {
+                let commands = IncidentCommands(store: try storeOption.location().openIncidentStore())
+                print(try await commands.show(id, format: format))
+            } catch let error as AgentError {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the incidents as one self-contained HTML page (no scripts, no external files).")
+        @Option(help: "The HTML file to write (- for standard output).") var html: String
+        @OptionGroup var selection: Selection
+        @OptionGroup var storeOption: StoreOption
+
+        func run() async throws {
+            let report: (page: String, incidents: Int)
+            do {
+                let commands = IncidentCommands(store: try storeOption.location().openIncidentStore())
+                report = try await commands.report(
+                    since: try selection.sinceTime(), limit: selection.limit,
+                    generatedAt: Int64(Date().timeIntervalSince1970 * 1e9))
+            } catch let error as AgentError {
+                throw ValidationError(error.description)
+            }
+            if html == "-" {
+                print(report.page, terminator: "")
+                return
+            }
+            do {
+                try report.page.write(toFile: html, atomically: true, encoding: .utf8)
+            } catch {
+                throw ValidationError("cannot write the report to \(html): \(error.localizedDescription)")
+            }
+            FileHandle.standardError.write(Data("vigil-agent: wrote \(report.incidents) incidents to \(html)\n".utf8))
         }
     }
 }

@@ -46,12 +46,6 @@ extension CorrelationConfiguration {
 }
 
 extension StoreLocation {
-    /// The incident store beside `profiles`: the SQLite store's database when profiles live in one, else nil
-    /// (only a SQLite store keeps incidents).
-    func incidentStore(besides profiles: any ProfileStore) -> (any IncidentStore)? {
-        (profiles as? SQLiteProfileStore).map { SQLiteIncidentStore(database: $0.database) }
-    }
-
     /// Opens the incident store of an existing database, for reading what runs saved.
     ///
     /// - Throws: ``AgentError`` when the location is not a SQLite store, or no database exists there yet.
@@ -82,11 +76,10 @@ enum IncidentWiring {
         return { StoryCorrelator(symbols: symbols, configuration: configuration) }
     }
 
-    /// The output that saves incidents beside the profiles, when correlating into a SQLite store.
-    static func output(
-        correlating: Bool, location: StoreLocation, profiles: any ProfileStore, symbols: SymbolTable
-    ) -> IncidentStoreOutput? {
-        guard correlating, let store = location.incidentStore(besides: profiles) else { return nil }
-        return IncidentStoreOutput(store: store, symbols: symbols)
+    /// The output that saves incidents beside the profiles, in the SQLite store's database, when correlating;
+    /// nil otherwise (only a SQLite store keeps incidents).
+    static func output(correlating: Bool, profiles: any ProfileStore, symbols: SymbolTable) -> IncidentStoreOutput? {
+        guard correlating, let sqlite = profiles as? SQLiteProfileStore else { return nil }
+        return IncidentStoreOutput(store: SQLiteIncidentStore(database: sqlite.database), symbols: symbols)
     }
 }

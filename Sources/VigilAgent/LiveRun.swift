@@ -62,7 +62,7 @@ public struct LiveRun: Sendable {
         saveInterval: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
         rules: RuleSelection = .builtinPack, response: ResponseSettings = .off,
         webhook: WebhookAlertOutput.Configuration? = nil,
-        correlation: CorrelationConfiguration? = CorrelationConfiguration(holdLoneLow: true)
+        correlation: CorrelationConfiguration? = .agent()
     ) {
         self.ebpf = ebpf
         self.kubernetesAuditWebhook = kubernetesAuditWebhook
@@ -159,16 +159,16 @@ public struct LiveRun: Sendable {
                 throw AgentError("cannot set up the webhook: \(error)")
             }
         }
+        // Incidents are kept beside the profiles (a SQLite store), for `vigil-agent incidents`.
+        let incidents = IncidentWiring.output(correlating: correlation != nil, profiles: store, symbols: symbols)
+        if let incidents { outputs.append(incidents) }
         let responder = try response.makeResponder(
             policy: responsePolicy, symbols: symbols, profiles: store, logger: logger)
-        var correlator: CorrelatorFactory?
-        if let correlation {
-            correlator = { StoryCorrelator(symbols: symbols, configuration: correlation) }
-        }
         let engine = Engine(
             configuration: configuration, symbols: symbols, sensors: sensors,
             detectors: RuleSelection.detectors(profiles: book.detectorFactory, rules: ruleSet),
-            correlator: correlator, responders: responder.map { [$0] } ?? [], outputs: outputs, logger: logger)
+            correlator: IncidentWiring.correlator(correlation, symbols: symbols),
+            responders: responder.map { [$0] } ?? [], outputs: outputs, logger: logger)
         let saver = ProfileSaver(book: book, store: store, interval: saveInterval, logger: logger)
         logger.notice(
             "vigil-agent running",
@@ -176,7 +176,7 @@ public struct LiveRun: Sendable {
                 "sensors": "\(sensors.map(\.name))", "store": "\(self.store)", "profiles": "\(stored.count)",
                 "learn_for": "\(learnFor)", "rules": "\(ruleSet.rules.count)",
                 "respond": "\(response.effectiveMode(policy: responsePolicy))",
-                "correlate": "\(correlation != nil)",
+                "correlate": "\(correlation != nil)", "incidents_kept": "\(incidents != nil)",
             ])
         // The saver is listed first: a group shuts down in reverse order, so the engine drains before the
         // final save.

@@ -3,11 +3,12 @@ import Logging
 import VigilAuditLog
 import VigilCloudEvents
 import VigilCore
+import VigilCorrelation
 import VigilProfiles
 import VigilRules
 
 /// What `vigil-agent replay` does: learn baselines from some files, then detect on others with the learned
-/// profiles and the selected rules.
+/// profiles and the selected rules, joining the findings into incidents and keeping those in the store.
 public struct Replay: Sendable {
     /// Files whose events teach the baselines (may be empty: then only profile-free detections fire).
     public var learnFiles: [String]
@@ -25,12 +26,15 @@ public struct Replay: Sendable {
     public var store: StoreLocation
     /// The rules checked in the detect phase, beside the profiles.
     public var rules: RuleSelection
+    /// How findings of the detect phase join into incidents (attack stories), or nil to report findings alone.
+    /// Incidents go to the alert stream, and into the store when it is a SQLite one.
+    public var correlation: CorrelationConfiguration?
 
     /// Creates a replay.
     public init(
         learnFiles: [String], detectFiles: [String], alertsPath: String? = nil, format: AlertFormat = .json,
         shards: Int? = nil, showProgress: Bool = true, store: StoreLocation = .standard,
-        rules: RuleSelection = .builtinPack
+        rules: RuleSelection = .builtinPack, correlation: CorrelationConfiguration? = .agent()
     ) {
         self.learnFiles = learnFiles
         self.detectFiles = detectFiles
@@ -40,6 +44,7 @@ public struct Replay: Sendable {
         self.showProgress = showProgress
         self.store = store
         self.rules = rules
+        self.correlation = correlation
     }
 
     /// What a replay did.
@@ -102,11 +107,16 @@ public struct Replay: Sendable {
 
         // Rules run only while detecting: the learn phase raises nothing.
         let detect = ReplayPhase(name: "detect", inputs: detectInputs, logger: logger)
-        let output = try StreamAlertOutput(path: alertsPath, format: format, symbols: symbols)
+        var outputs: [any AlertOutput] = [try StreamAlertOutput(path: alertsPath, format: format, symbols: symbols)]
+        if let incidents = IncidentWiring.output(
+            correlating: correlation != nil, profiles: profileStore, symbols: symbols)
+        {
+            outputs.append(incidents)
+        }
         let engine = Engine(
             configuration: configuration, symbols: symbols, sensors: [detect.sensor],
-            detectors: RuleSelection.detectors(profiles: book.detectorFactory, rules: ruleSet), outputs: [output],
-            logger: logger)
+            detectors: RuleSelection.detectors(profiles: book.detectorFactory, rules: ruleSet),
+            correlator: IncidentWiring.correlator(correlation, symbols: symbols), outputs: outputs, logger: logger)
         try await progress.watch(engine, phase: "detect")
         // Workloads first seen while detecting started learning; keep what they learned.
         try await profileStore.save(book.storedProfiles(at: WallClock.now(), onlyChanged: true))

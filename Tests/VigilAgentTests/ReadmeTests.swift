@@ -27,7 +27,8 @@ struct ReadmeTests {
         #expect(finding["process"]?["pid"]?.int64 == 12)
     }
 
-    @Test("the README's replay demo gives the eight findings it shows (four from the profile, four from rules)")
+    @Test(
+        "the README's replay demo gives the eight findings it shows (four from profile, four from rules), one incident")
     func replayDemo() throws {
         let demo = packageRoot.appendingPathComponent("Examples/replay-demo")
         let directory = try temporaryDirectory()
@@ -38,9 +39,14 @@ struct ReadmeTests {
             "--store", "sqlite:" + directory.appendingPathComponent("demo.sqlite").path,
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
+        // Incident ids are new on every run: they are compared as `i-` and any 16 hex digits.
+        let id = try Regex("i-[0-9a-f]{16}")
         let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.count == 8)
+            .replacing(id, with: "i-ID")
+        let lines = result.stdout.split(separator: "\n").map { String($0).replacing(id, with: "i-ID") }
+        // Eight finding lines, then the incident: its title, narrative and eight steps.
+        #expect(lines.count == 18)
+        #expect(lines.filter { $0.hasPrefix("INCIDENT i-ID ") }.count == 1)
         for line in lines { #expect(readme.contains(line), "the README does not show: \(line)") }
         #expect(readme.contains(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))
     }

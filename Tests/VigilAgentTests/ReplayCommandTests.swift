@@ -46,7 +46,7 @@ func writeEvents(_ events: [Event], symbols: SymbolTable, to url: URL, extraLine
 
 @Suite("vigil-agent replay")
 struct ReplayCommandTests {
-    @Test("learn then detect: the alert stream has one finding line with the documented fields")
+    @Test("learn then detect: the alert stream has one finding line with the documented fields, and its incident")
     func endToEnd() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -81,8 +81,9 @@ struct ReplayCommandTests {
         #expect(result.stderr.contains("skipped 1 malformed lines"))
         #expect(result.stderr.contains("checked 3 events: 1 findings"))
 
+        // The finding, then the incident it opens (a medium finding is reported alone; a low one would wait).
         let lines = try String(contentsOf: alertsFile, encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 1)
+        #expect(lines.count == 2)
         let finding = try #require(try JSONParser.parse(String(lines[0])).object)
         #expect(finding["type"]?.string == "finding")
         #expect(finding["id"]?.string?.hasPrefix("f-") == true)
@@ -101,6 +102,14 @@ struct ReplayCommandTests {
         #expect(finding["explanation"]?.string?.contains("executed /bin/sh, which its profile does not hold") == true)
         #expect(finding["evidence"]?.array?.first?["kind"]?.string == "process.exec")
         #expect(finding["response"]?.array != nil)
+
+        let incident = try #require(try JSONParser.parse(String(lines[1])).object)
+        #expect(incident["type"]?.string == "incident")
+        #expect(incident["id"]?.string?.hasPrefix("i-") == true)
+        #expect(incident["root_cause"]?.string == finding["id"]?.string)
+        #expect(incident["findings"]?.array?.compactMap(\.string) == [finding["id"]?.string].compactMap { $0 })
+        #expect(incident["layers"]?.array?.compactMap(\.string) == ["workload"])
+        #expect(incident["steps"]?.array?.count == 1)
     }
 
     @Test("text format prints one readable line per finding on standard output")

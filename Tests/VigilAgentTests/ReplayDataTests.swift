@@ -22,11 +22,17 @@ struct ReplayDataTests {
         #expect(summary.contains("checked 2 events: 2 findings"), "summary: \(summary)")
         #expect(!summary.contains("malformed"), "real audit lines were skipped: \(summary)")
         // The atomic's `arp -a` (T1018 discovery) is a program the host never ran while learning.
-        let findings = try result.stdout.split(separator: "\n").map {
+        let alerts = try result.stdout.split(separator: "\n").map {
             try #require(try JSONParser.parse(String($0)).object)
         }
+        let findings = alerts.filter { $0["type"]?.string == "finding" }
         #expect(findings.map { $0["process"]?["exe"]?.string } == ["/usr/sbin/arp", "/bin/grep"])
         #expect(findings.allSatisfy { $0["rule"]?["id"]?.string == "profile.unexpected-process" })
+        // One shell pipeline: both programs join one incident (its latest report is its current state).
+        let incidents = alerts.filter { $0["type"]?.string == "incident" }
+        #expect(Set(incidents.compactMap { $0["id"]?.string }).count == 1)
+        #expect(
+            incidents.last?["findings"]?.array?.compactMap(\.string) == findings.compactMap { $0["id"]?.string })
     }
 
     /// Kubernetes audit events from falcosecurity/falco's test files (Apache-2.0): learn from requests that
@@ -48,10 +54,16 @@ struct ReplayDataTests {
         let result = try runAgent(["replay", "--learn"] + learn + ["--detect"] + detect + ["--store", "memory"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("checked 2 events"), "stderr: \(result.stderr)")
-        for line in result.stdout.split(separator: "\n") {
-            let finding = try #require(try JSONParser.parse(String(line)).object)
+        let alerts = try result.stdout.split(separator: "\n").map {
+            try #require(try JSONParser.parse(String($0)).object)
+        }
+        #expect(alerts.contains { $0["type"]?.string == "finding" })
+        for finding in alerts where finding["type"]?.string == "finding" {
             #expect(finding["layer"]?.string == "cluster")
             #expect(finding["principal"]?.string?.isEmpty == false)
+        }
+        for incident in alerts where incident["type"]?.string == "incident" {
+            #expect(incident["layers"]?.array?.compactMap(\.string) == ["cluster"])
         }
     }
 }

@@ -212,10 +212,13 @@ struct RulesCommandTests {
             "--store", "memory",
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
+        // The finding's line, then the block of the incident it opens: title, narrative, its one step.
         let lines = result.stdout.split(separator: "\n")
-        #expect(lines.count == 1)
+        #expect(lines.count == 4, "\(result.stdout)")
         #expect(lines.first?.contains("HIGH test.credential-file-read") == true, "\(result.stdout)")
         #expect(lines.first?.contains("cat read /etc/gshadow") == true, "\(result.stdout)")
+        #expect(lines.dropFirst().first?.hasPrefix("INCIDENT i-") == true, "\(result.stdout)")
+        #expect(lines.last?.hasPrefix("  1. ") == true, "\(result.stdout)")
     }
 
     @Test("with learned profiles, the profile detector and the rules both report on the same batch")

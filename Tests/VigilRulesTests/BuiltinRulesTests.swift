@@ -15,6 +15,46 @@ import VigilTestKit
 //   labelled records (panther-labs/panther-analysis @daa10c88), Apache-2.0.
 // - rules/falco/falco_rules.yaml (falcosecurity/rules @c72713ee), Apache-2.0.
 
+// MARK: - Application cases
+
+/// One application rule checked on one request served or URL fetched.
+struct ApplicationCase: Sendable {
+    let rule: String
+    let fires: Bool
+    let event: @Sendable (inout EventBuilder) -> Event
+}
+
+private let metadataServer = SocketAddress(address: IPAddress(v4: 169, 254, 169, 254), port: 80)
+
+let applicationCases: [ApplicationCase] = [
+    ApplicationCase(rule: "vigil.application.ssrf-metadata-parameter", fires: true) {
+        $0.httpRequest(
+            pid: 7, route: "/fetch", path: "/fetch",
+            parameters: "url=http://169.254.169.254/latest/meta-data/iam/security-credentials/")
+    },
+    ApplicationCase(rule: "vigil.application.ssrf-metadata-parameter", fires: true) {
+        $0.httpRequest(pid: 7, route: "/fetch", path: "/fetch", parameters: "url=http://0xA9FEA9FE/latest/")
+    },
+    ApplicationCase(rule: "vigil.application.ssrf-metadata-parameter", fires: false) {
+        $0.httpRequest(pid: 7, route: "/fetch", path: "/fetch", parameters: "url=https://example.org/a.png")
+    },
+    ApplicationCase(rule: "vigil.application.metadata-fetch", fires: true) {
+        $0.httpFetch(pid: 7, host: "169.254.169.254", address: metadataServer, path: "/latest/meta-data/")
+    },
+    ApplicationCase(rule: "vigil.application.metadata-fetch", fires: true) {
+        $0.httpFetch(pid: 7, host: "metadata.google.internal", path: "/computeMetadata/v1/")
+    },
+    ApplicationCase(rule: "vigil.application.metadata-fetch", fires: false) {
+        $0.httpFetch(pid: 7, host: "catalog.internal", path: "/items")
+    },
+    ApplicationCase(rule: "vigil.application.path-traversal", fires: true) {
+        $0.httpRequest(pid: 7, route: "/download", path: "/download", parameters: "file=../../../../etc/passwd")
+    },
+    ApplicationCase(rule: "vigil.application.path-traversal", fires: false) {
+        $0.httpRequest(pid: 7, route: "/download", path: "/download", parameters: "file=reports/q3.pdf")
+    },
+]
+
 // MARK: - Workload cases
 
 /// One workload rule checked on a sequence of events: the last event is the one under test, the earlier ones
@@ -792,7 +832,20 @@ let pantherKubernetesMappings: [PantherMapping] = [
 struct BuiltinRulesTests {
     // MARK: Loading and metadata
 
-    @Test("the pack loads with no failure, in its three layers")
+    @Test("application rules: SSRF payloads, metadata fetches and path traversal, and not ordinary requests")
+    func applicationRules() {
+        let symbols = SymbolTable()
+        var b = EventBuilder(symbols: symbols)
+        var runner = PackRunner(symbols: symbols)
+        var encoder = EventEncoder(symbols: symbols)
+        for item in applicationCases {
+            let event = item.event(&b)
+            let fired = runner.ruleIDs([event]).first ?? []
+            #expect(fired.contains(item.rule) == item.fires, "\(item.rule): \(encoder.line(for: event))")
+        }
+    }
+
+    @Test("the pack loads with no failure, in its four layers")
     func packLoads() {
         #expect(Pack.loaded.loadError == nil)
         #expect(Pack.loaded.failures.isEmpty, "\(Pack.loaded.failures)")
@@ -801,9 +854,10 @@ struct BuiltinRulesTests {
         #expect(Pack.rules(layer: "workload").count >= 30)
         #expect(Pack.rules(layer: "cloud").count >= 30)
         #expect(Pack.rules(layer: "k8s").count >= 12)
+        #expect(Pack.rules(layer: "application").count >= 3)
         #expect(
             Pack.rules.count == Pack.rules(layer: "workload").count + Pack.rules(layer: "cloud").count
-                + Pack.rules(layer: "k8s").count)
+                + Pack.rules(layer: "k8s").count + Pack.rules(layer: "application").count)
     }
 
     @Test("every rule has a unique id, a name, a real description, an output with fields and a severity")
@@ -836,6 +890,7 @@ struct BuiltinRulesTests {
             switch rule.id.split(separator: ".")[1] {
             case "workload": expected = .workload
             case "cloud": expected = .cloud
+            case "application": expected = .application
             default: expected = .cluster
             }
             #expect(rule.kinds.allSatisfy { $0.layer == expected }, "\(rule.id): \(rule.kinds.map(\.name).sorted())")
@@ -897,6 +952,7 @@ struct BuiltinRulesTests {
         for item in cloudCases { _ = item.fires ? positives.insert(item.rule) : negatives.insert(item.rule) }
         for item in falcoAuditCases { _ = item.fires ? positives.insert(item.rule) : negatives.insert(item.rule) }
         for item in kubernetesCases { _ = item.fires ? positives.insert(item.rule) : negatives.insert(item.rule) }
+        for item in applicationCases { _ = item.fires ? positives.insert(item.rule) : negatives.insert(item.rule) }
         for mapping in pantherKubernetesMappings {
             positives.formUnion(mapping.vigilRules)
             negatives.formUnion(mapping.vigilRules)

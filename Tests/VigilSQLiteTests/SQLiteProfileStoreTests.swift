@@ -40,7 +40,7 @@ struct SQLiteProfileStoreTests {
                     ])
                 #expect(
                     try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == [
-                        "v1: profiles", "v2: response audit trail",
+                        "v1: profiles", "v2: response audit trail", "v3: incidents",
                     ])
                 #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM profile") == 1)

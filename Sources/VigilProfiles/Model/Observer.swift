@@ -37,8 +37,12 @@ public struct Observer: Sendable {
             return .entries([(.capabilities, Capabilities.name(f.capability))])
         case .http(let f) where event.kind == .httpFetch:
             // A fetched URL is an outbound peer, named by host (and port when known) like a connection.
+            // An address stays an address (it collapses into its network like a connection's); a name is
+            // normalized like a DNS query.
+            let host = s(f.host)
+            let name = IPAddress(host).map(\.description) ?? Normalizer.dnsName(host)
             let port = f.client.port == 0 ? "" : ":\(f.client.port)"
-            return .entries([(.egress, "http \(Normalizer.dnsName(s(f.host)))\(port)")])
+            return .entries([(.egress, "http \(name)\(port)")])
         case .http(let f):
             let target = f.route.isNone ? Normalizer.path(s(f.path)) : s(f.route)
             return .entries([(.http, "\(s(f.method)) \(target)")])

@@ -628,6 +628,9 @@ public final class FieldReader {
         case "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid", "capset",
             "setgroups":
             return [.credentialChange]
+        // Vigil's own names for the application layer's kinds.
+        case "http": return [.httpRequest]
+        case "http_fetch": return [.httpFetch]
         default: return []
         }
     }
