@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "VigilAgent", targets: ["VigilAgent"]),
         .executable(name: "vigil-agent", targets: ["vigil-agent"]),
         .executable(name: "vigil-exec", targets: ["vigil-exec"]),
+        .executable(name: "ssrf-story", targets: ["ssrf-story"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -315,6 +316,22 @@ let package = Package(
             path: "Examples/vigil-exec",
             swiftSettings: strictSettings
         ),
+        // The SSRF attack story: a vulnerable Hummingbird shop with the application sensor, a metadata service
+        // emulator, CloudTrail records of the stolen credentials' use, and the demo that runs them with vigil-agent.
+        .executableTarget(
+            name: "ssrf-story",
+            dependencies: [
+                "VigilHummingbird", "VigilCore", "VigilLinux",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/ssrf-story",
+            resources: [.copy("Resources")],
+            swiftSettings: strictSettings
+        ),
         // A process the store crash tests kill with SIGKILL while it writes.
         .executableTarget(
             name: "StoreCrashWriter",
@@ -442,7 +459,7 @@ let package = Package(
             name: "VigilAgentTests",
             dependencies: [
                 "VigilAgent", "VigilTestKit", "VigilSeccomp", "VigilLinux", "VigilSQLite", "vigil-agent", "vigil-exec",
-                "embed-vigil",
+                "embed-vigil", "ssrf-story",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

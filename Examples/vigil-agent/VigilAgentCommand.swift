@@ -210,6 +210,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The bearer token pushes to --cloud-push must carry (or set VIGIL_CLOUD_PUSH_TOKEN).")
     var cloudPushToken: String?
 
+    @Option(
+        name: .long,
+        help: "Follow a Vigil JSON Lines event file as it grows (an application's events from VigilHummingbird).")
+    var eventsFollow: [String] = []
+
     @Option(name: .long, help: "How long a new profile learns before deviations are reported: 30s, 10m, 2h, 1d.")
     var learnFor: String = "1d"
 
@@ -268,7 +273,7 @@ struct RunCommand: AsyncParsableCommand {
         let run = LiveRun(
             ebpf: ebpfOptions.configuration, kubernetesAuditWebhook: try kubernetesWebhookConfiguration(),
             linuxAuditLog: linuxAudit, kubernetesAuditLog: k8sAudit, cloudTrailDirectory: cloudtrail,
-            cloudPush: push, learnFor: learnFor, store: location,
+            cloudPush: push, eventStreams: eventsFollow, learnFor: learnFor, store: location,
             alertsPath: alerts, format: format, rules: ruleOptions.selection,
             response: ResponseSettings(mode: mode, policyPath: policy), webhook: webhookConfiguration(),
             correlation: try correlationOptions.configuration())

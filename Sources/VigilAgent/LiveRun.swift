@@ -28,6 +28,8 @@ public struct LiveRun: Sendable {
     public var cloudTrailDirectory: String?
     /// An HTTP endpoint that receives pushed cloud records (an EventBridge API destination), if any.
     public var cloudPush: CloudPushConfiguration?
+    /// Vigil JSON Lines event files to follow (what other processes write, such as an application's events).
+    public var eventStreams: [String]
     /// Where the CloudTrail follower remembers the files it has read, so a restart neither re-reads nor
     /// skips one.
     public var cloudTrailCheckpoint: String
@@ -57,6 +59,7 @@ public struct LiveRun: Sendable {
         ebpf: EBPFSensorConfiguration? = nil, kubernetesAuditWebhook: KubernetesAuditWebhookConfiguration? = nil,
         linuxAuditLog: String? = nil, kubernetesAuditLog: String? = nil, cloudTrailDirectory: String? = nil,
         cloudTrailCheckpoint: String = ".vigil/cloudtrail.checkpoint", cloudPush: CloudPushConfiguration? = nil,
+        eventStreams: [String] = [],
         learnFor: Duration = .seconds(24 * 3600),
         store: StoreLocation = .standard, alertsPath: String? = nil, format: AlertFormat = .json,
         saveInterval: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
@@ -71,6 +74,7 @@ public struct LiveRun: Sendable {
         self.cloudTrailDirectory = cloudTrailDirectory
         self.cloudTrailCheckpoint = cloudTrailCheckpoint
         self.cloudPush = cloudPush
+        self.eventStreams = eventStreams
         self.learnFor = learnFor
         self.store = store
         self.alertsPath = alertsPath
@@ -110,6 +114,9 @@ public struct LiveRun: Sendable {
                 CloudTrailDirectorySensor(
                     directory: cloudTrailDirectory, checkpointPath: cloudTrailCheckpoint, pollInterval: pollInterval))
         }
+        for path in eventStreams {
+            sensors.append(EventStreamSensor(path: path, pollInterval: pollInterval))
+        }
         if let cloudPush {
             do {
                 sensors.append(try CloudPushSensor(configuration: cloudPush))
@@ -131,7 +138,7 @@ public struct LiveRun: Sendable {
         guard !sensors.isEmpty else {
             throw AgentError(
                 "no live sensor is configured: leave the eBPF sensor on, or give --linux-audit FILE, --k8s-audit FILE, "
-                    + "--k8s-audit-webhook HOST:PORT, --cloudtrail DIR or --cloud-push HOST:PORT")
+                    + "--k8s-audit-webhook HOST:PORT, --cloudtrail DIR, --cloud-push HOST:PORT or --events-follow FILE")
         }
         let configuration = EngineConfiguration()
         let symbols = SymbolTable()

@@ -52,7 +52,8 @@ public struct ResponseSettings: Sendable, Equatable {
         var quarantine: NetworkQuarantine?
         if mode == .on {
             do {
-                quarantine = try NetworkQuarantine(filesystem: try CgroupFilesystem.locateV2())
+                quarantine = try NetworkQuarantine(
+                    filesystem: try CgroupFilesystem.locateV2(), allow: policy.allow.networks)
             } catch {
                 logger.warning(
                     "no network quarantine: quarantine actions will fail", metadata: ["error": "\(error)"])

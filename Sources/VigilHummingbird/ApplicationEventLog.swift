@@ -75,7 +75,9 @@ public struct ApplicationEventLog: Service, ApplicationRecordSink {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            let written = bytes.withUnsafeMutableBytes {
+                write(descriptor, $0.baseAddress! + offset, $0.count - offset)
+            }
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else {
                 logger.error("cannot write application events to \(path): \(String(cString: strerror(errno)))")

@@ -1,10 +1,11 @@
+import VigilCore
+import VigilLinux
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-import VigilCore
-import VigilLinux
 
 /// Who the application is, as the other sensors see it: the process key (pid and start time, computed the
 /// way the eBPF sensor computes it), the workload and container its cgroup places it in, its executable.

@@ -59,7 +59,9 @@ public struct ApplicationMiddleware<Context: RequestContext, Sink: ApplicationRe
         }
     }
 
-    private func record(_ request: Request, _ context: Context, time: Int64, start: ContinuousClock.Instant, status: Int) {
+    private func record(
+        _ request: Request, _ context: Context, time: Int64, start: ContinuousClock.Instant, status: Int
+    ) {
         let elapsed = ContinuousClock.now - start
         let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         sink.record(

@@ -47,7 +47,9 @@ public struct MonitoredHTTPClient<Sink: ApplicationRecordSink>: Sendable {
     }
 
     /// Fetches `url` with GET and returns the status and at most `maximumBytes` of the body.
-    public func get(_ url: String, maximumBytes: Int = 1 << 20, timeout: TimeAmount = .seconds(10)) async throws -> (
+    public func get(
+        _ url: String, maximumBytes: Int = 1 << 20, timeout: TimeAmount = .seconds(10)
+    ) async throws -> (
         status: UInt, body: String
     ) {
         let response = try await execute(HTTPClientRequest(url: url), timeout: timeout)

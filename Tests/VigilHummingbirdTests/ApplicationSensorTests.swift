@@ -90,7 +90,9 @@ struct ApplicationSensorTests {
         let fetch = try #require(fetched.first)
         let fetchFields = try #require(http(fetch))
         #expect(symbols.string(fetchFields.host) == "127.0.0.1")
-        #expect(fetchFields.client == SocketAddress(address: IPAddress(v4: 127, 0, 0, 1), port: UInt16(port.withLock { $0 })))
+        #expect(
+            fetchFields.client
+                == SocketAddress(address: IPAddress(v4: 127, 0, 0, 1), port: UInt16(port.withLock { $0 })))
         #expect(symbols.string(fetchFields.path) == "/items/7")
         #expect(symbols.string(fetchFields.parameters) == "q=boots")
         #expect(fetchFields.status == 200)
@@ -175,7 +177,8 @@ struct ApplicationSensorTests {
             b.httpFetch(pid: 11, host: "catalog.internal", path: "/other", workload: web),
             b.httpRequest(pid: 11, route: "/admin", path: "/admin", workload: web),
             b.httpFetch(
-                pid: 11, host: "169.254.169.254", address: SocketAddress(address: IPAddress(v4: 169, 254, 169, 254), port: 80),
+                pid: 11, host: "169.254.169.254",
+                address: SocketAddress(address: IPAddress(v4: 169, 254, 169, 254), port: 80),
                 path: "/latest/meta-data/", workload: web),
         ]
         let book = ProfileBook(shardCount: 1, symbols: symbols)
@@ -199,7 +202,8 @@ struct ApplicationSensorTests {
     }
 
     static let someIdentity = ApplicationIdentity(
-        process: ProcessKey(pid: 4242, startTime: 99_000_000), workload: Workload(kind: .container, containerName: "abc123"),
+        process: ProcessKey(pid: 4242, startTime: 99_000_000),
+        workload: Workload(kind: .container, containerName: "abc123"),
         containerID: "abc123def456", executable: "/srv/shop", uid: 1000)
 }
 

@@ -23,6 +23,7 @@ struct PolicyParsingTests {
         allow:
           executables: [/usr/sbin/sshd, "/usr/lib/systemd/*"]
           workloads: ["kube-system/*"]
+          networks: [127.0.0.0/8, "::1/128", 10.0.0.53]
         limits: { per_minute: 10, per_target_per_minute: 2 }
         """
 
@@ -53,6 +54,7 @@ struct PolicyParsingTests {
         #expect(policy.rules[3].scope == .container)
         #expect(policy.allow.executables.map(\.pattern) == ["/usr/sbin/sshd", "/usr/lib/systemd/*"])
         #expect(policy.allow.workloads.map(\.pattern) == ["kube-system/*"])
+        #expect(policy.allow.networks.map(\.description) == ["127.0.0.0/8", "::1/128", "10.0.0.53/32"])
         #expect(policy.limits == ResponseLimits(perMinute: 10, perTargetPerMinute: 2))
     }
 
@@ -114,6 +116,7 @@ struct PolicyParsingTests {
             ("defaults: { action: nuke }\n", .invalidValue, 1, "defaults.action", "'nuke'"),
             ("limits: { per_minute: 0 }\n", .invalidValue, 1, "limits.per_minute", "above 0"),
             ("allow:\n  executables: [/bin/a]\n  users: [root]\n", .unknownKey, 3, "allow.users", "unknown key"),
+            ("allow:\n  networks: [10.0.0.0/33]\n", .invalidValue, 2, "allow.networks", "'10.0.0.0/33'"),
             ("rules: { action: kill }\n", .invalidValue, 1, "rules", "list of rules"),
             (
                 "rules:\n  - action: kill\n    match: { incident: maybe }\n", .invalidValue, 3,

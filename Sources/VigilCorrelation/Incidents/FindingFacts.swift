@@ -59,14 +59,19 @@ struct FactReader {
             // The process tree: each process is linked to its parent, so a child's finding joins its
             // parent's story. The climb stops below init and kthreadd and after a few generations: those
             // and the runtime's daemons are ancestors of everything and would join unrelated stories.
+            // In a container the container entity ties its processes together, and its ancestors outside it
+            // are the runtime's, shared by every container: the climb is for host processes only.
             var child = process
-            for ancestor in finding.ancestry.prefix(Self.maximumAncestors) {
+            let climb = event.container.isNone ? Self.maximumAncestors : 0
+            for ancestor in finding.ancestry.prefix(climb) {
                 guard ancestor.key.pid > 2 else { break }
                 let parent = Entity.process(ancestor.key)
                 facts.link(child, parent)
                 child = parent
             }
-            if case .process(let fields) = event.fields, fields.parent.pid > 2, finding.ancestry.isEmpty {
+            if case .process(let fields) = event.fields, fields.parent.pid > 2, finding.ancestry.isEmpty,
+                event.container.isNone
+            {
                 facts.link(process, .process(fields.parent))
             }
         }

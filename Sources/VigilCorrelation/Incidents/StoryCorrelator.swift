@@ -67,6 +67,9 @@ public struct StoryCorrelator: Correlator {
     private let writer: PhraseWriter
     private let narrative: Narrative
     private var stories: [Int: Story] = [:]
+    // The stories by last activity, least recent first, so that expiry and the bound on open stories find
+    // the stories to close without scanning them all on every call.
+    private var activity = ActivityHeap()
     private var owner: [Entity: Int] = [:]
     private var nextSerial = 0
     private var now = Int64.min
@@ -104,6 +107,7 @@ public struct StoryCorrelator: Correlator {
     /// Appends every open incident with changes not yet reported, and closes them all.
     public mutating func finish(into incidents: inout [Incident]) {
         for serial in stories.keys.sorted() { close(serial, into: &incidents) }
+        activity = ActivityHeap()
     }
 
     // MARK: - Joining
@@ -132,6 +136,7 @@ public struct StoryCorrelator: Correlator {
     private mutating func open(at time: Int64) -> Int {
         nextSerial += 1
         stories[nextSerial] = Story(id: FindingID.nextIncident(), firstTime: time, lastTime: time)
+        activity.push(time, nextSerial)
         statistics.opened += 1
         return nextSerial
     }
@@ -139,9 +144,14 @@ public struct StoryCorrelator: Correlator {
     private mutating func add(_ finding: Finding, _ facts: FindingFacts, to serial: Int) {
         var story = stories[serial]!
         story.firstTime = min(story.firstTime, finding.time)
-        story.lastTime = max(story.lastTime, finding.time)
+        if finding.time > story.lastTime {
+            story.lastTime = finding.time
+            activity.push(finding.time, serial)
+        }
         story.severity = max(story.severity, finding.severity)
-        let key = finding.rule.id + "|" + facts.subject
+        // The layer is part of the key: a deviation seen by the application and the same one seen by the
+        // kernel are two views, two steps.
+        let key = finding.rule.id + "|" + finding.layer.name + "|" + facts.subject
         let cooldown = configuration.cooldown.nanoseconds
         if let index = story.stepByKey[key], abs(finding.time - story.steps[index].lastTime) <= cooldown {
             story.steps[index].count += 1
@@ -187,7 +197,10 @@ public struct StoryCorrelator: Correlator {
     private mutating func merge(_ source: Int, into target: Int) {
         guard let absorbed = stories.removeValue(forKey: source), var story = stories[target] else { return }
         story.firstTime = min(story.firstTime, absorbed.firstTime)
-        story.lastTime = max(story.lastTime, absorbed.lastTime)
+        if absorbed.lastTime > story.lastTime {
+            story.lastTime = absorbed.lastTime
+            activity.push(absorbed.lastTime, target)
+        }
         story.severity = max(story.severity, absorbed.severity)
         story.exfiltrations.formUnion(absorbed.exfiltrations)
         story.extraFindings += absorbed.extraFindings
@@ -212,14 +225,24 @@ public struct StoryCorrelator: Correlator {
 
     private mutating func closeExpired(into incidents: inout [Incident]) {
         let horizon = now &- configuration.window.nanoseconds
-        var closing = stories.filter { $0.value.lastTime < horizon }.map(\.key)
-        let excess = stories.count - closing.count - configuration.maximumOpenIncidents
-        if excess > 0 {
-            // Over the bound: the least recently active stories close early.
-            let open = stories.filter { $0.value.lastTime >= horizon }.sorted { $0.value.lastTime < $1.value.lastTime }
-            closing += open.prefix(excess).map(\.key)
+        var closing: [Int] = []
+        // The least recently active first: those past the window, then, over the bound, the next least
+        // recently active.
+        while let (time, serial) = activity.least {
+            guard stories[serial]?.lastTime == time else {
+                // Stale: the story was active again since, or is closed.
+                activity.removeLeast()
+                continue
+            }
+            guard time < horizon || stories.count - closing.count > configuration.maximumOpenIncidents else { break }
+            closing.append(serial)
+            activity.removeLeast()
         }
         for serial in closing.sorted() { close(serial, into: &incidents) }
+        if activity.count > 2 * stories.count + 1_024 {
+            // Stale entries are dropped only when they come first; rebuild before they outnumber the stories.
+            activity = ActivityHeap(stories.map { ($0.value.lastTime, $0.key) })
+        }
     }
 
     private mutating func close(_ serial: Int, into incidents: inout [Incident]) {
@@ -254,5 +277,55 @@ public struct StoryCorrelator: Correlator {
         incident.title = narrative.title(incident)
         incident.narrative = narrative.render(incident, repeats: steps.map { max(1, $0.count) })
         return incident
+    }
+}
+
+/// A binary min-heap of (last activity, story serial). A story has one current entry, the one holding its
+/// last activity; older entries of a story stay until they come first and are then dropped as stale.
+private struct ActivityHeap {
+    private var entries: [(time: Int64, serial: Int)] = []
+
+    init() {}
+
+    init(_ entries: [(time: Int64, serial: Int)]) {
+        self.entries = entries
+        for index in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
+    }
+
+    var count: Int { entries.count }
+
+    /// The entry with the earliest time.
+    var least: (time: Int64, serial: Int)? { entries.first }
+
+    mutating func push(_ time: Int64, _ serial: Int) {
+        entries.append((time, serial))
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard entries[child].time < entries[parent].time else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func removeLeast() {
+        guard !entries.isEmpty else { return }
+        entries.swapAt(0, entries.count - 1)
+        entries.removeLast()
+        siftDown(0)
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var least = parent
+            if left < entries.count, entries[left].time < entries[least].time { least = left }
+            if right < entries.count, entries[right].time < entries[least].time { least = right }
+            guard least != parent else { return }
+            entries.swapAt(parent, least)
+            parent = least
+        }
     }
 }

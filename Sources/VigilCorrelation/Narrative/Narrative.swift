@@ -23,6 +23,7 @@ public struct Narrative: Sendable {
         for finding in incident.findings { byID[finding.id] = finding }
         var clauses: [String] = []
         var previous: (actor: String, layer: Layer, time: Int64)?
+        var said: Set<String> = []
         for (index, step) in incident.steps.enumerated() {
             let count = repeats.flatMap { index < $0.count ? $0[index] : nil } ?? max(1, step.findingIDs.count)
             let phrase =
@@ -31,8 +32,12 @@ public struct Narrative: Sendable {
             if let last = previous, !phrase.actor.isEmpty, last.actor == phrase.actor, last.layer == step.layer,
                 step.time - last.time < 10_000_000_000
             {
-                // Same actor, same layer, close in time: one clause.
-                clauses[clauses.count - 1] += " and " + phrase.predicate
+                // Same actor, same layer, close in time: one clause, each thing said once (a rule and a
+                // profile often flag the same act).
+                if said.insert(phrase.predicate).inserted {
+                    let joined = clauses[clauses.count - 1].trimmingCharacters() + " and " + phrase.predicate
+                    clauses[clauses.count - 1] = joined
+                }
             } else if let last = previous {
                 let gap = step.time - last.time
                 if gap >= 10_000_000_000 {
@@ -45,6 +50,7 @@ public struct Narrative: Sendable {
             } else {
                 clauses.append(phrase.line)
             }
+            if previous?.actor != phrase.actor || previous?.layer != step.layer { said = [phrase.predicate] }
             previous = (phrase.actor, step.layer, step.time)
         }
         let text = clauses.map { $0.trimmingCharacters() }.joined(separator: "; ")

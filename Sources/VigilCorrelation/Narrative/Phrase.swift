@@ -77,12 +77,12 @@ struct PhraseWriter {
                 actor: "\(name) \(here)", predicate: "looked up \(symbols.string(dns.name))" + times(count), origin: "")
         case .http(let http) where event.kind == .httpFetch:
             let host = symbols.string(http.host)
-            let target = (IPAddress(host).map { NodeIdentity.metadataAddresses.contains($0) } ?? false)
-                ? "the metadata service (\(host))" : host
+            let isMetadata = IPAddress(host).map { NodeIdentity.metadataAddresses.contains($0) } ?? false
+            let url = "http://\(host)\(symbols.string(http.path))"
             return Phrase(
                 actor: "the application on \(place(event.workload))",
-                predicate: "fetched \(symbols.string(http.method)) \(target)\(symbols.string(http.path))" + times(count),
-                origin: "")
+                predicate: "fetched \(Self.clip(url, to: 120))" + (isMetadata ? " from the metadata service" : "")
+                    + times(count), origin: "")
         case .http(let http):
             let query = symbols.string(http.parameters)
             return Phrase(

@@ -1,4 +1,5 @@
 import VigilCore
+import VigilLinux
 import Yams
 
 /// Reads the YAML form of a ``ResponsePolicy``, naming the line and key of the first problem.
@@ -49,13 +50,16 @@ struct PolicyParser {
             }
         }
         if let node = keys["allow"] {
-            let allow = try mapping(node, key: "allow", allowed: ["executables", "workloads"])
+            let allow = try mapping(node, key: "allow", allowed: ["executables", "workloads", "networks"])
             policy.allow = ResponseAllowlist(
                 executables: try allow["executables"].map { node throws(ResponsePolicyError) in
                     try strings(node, key: "allow.executables").map(Glob.init)
                 } ?? [],
                 workloads: try allow["workloads"].map { node throws(ResponsePolicyError) in
                     try strings(node, key: "allow.workloads").map(Glob.init)
+                } ?? [],
+                networks: try allow["networks"].map { node throws(ResponsePolicyError) in
+                    try networks(node, key: "allow.networks")
                 } ?? [])
         }
         if let node = keys["limits"] {
@@ -210,6 +214,17 @@ struct PolicyParser {
             values.append(scalar.string)
         }
         return values
+    }
+
+    private func networks(_ node: Node, key: String) throws(ResponsePolicyError) -> [IPPrefix] {
+        var prefixes: [IPPrefix] = []
+        for text in try strings(node, key: key) {
+            guard let prefix = IPPrefix(text) else {
+                throw invalid(node, key, "'\(text)' is not an address or a network (10.0.0.0/8, ::1/128)")
+            }
+            prefixes.append(prefix)
+        }
+        return prefixes
     }
 
     private func count(_ node: Node, key: String) throws(ResponsePolicyError) -> Int {

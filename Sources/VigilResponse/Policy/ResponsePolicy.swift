@@ -1,5 +1,6 @@
 import Foundation
 import VigilCore
+import VigilLinux
 
 /// Which alerts get which action, which processes and workloads are never touched, and how often Vigil may
 /// act: the operator's response policy, usually loaded from YAML.
@@ -97,11 +98,15 @@ public struct ResponseAllowlist: Sendable, Equatable {
     public var executables: [Glob]
     /// Workload name patterns (`kube-system/*`).
     public var workloads: [Glob]
+    /// Networks a quarantined process may still reach (`127.0.0.0/8`, `10.0.0.53/32`): the quarantine cuts
+    /// every other address.
+    public var networks: [IPPrefix]
 
     /// Creates an allowlist.
-    public init(executables: [Glob] = [], workloads: [Glob] = []) {
+    public init(executables: [Glob] = [], workloads: [Glob] = [], networks: [IPPrefix] = []) {
         self.executables = executables
         self.workloads = workloads
+        self.networks = networks
     }
 
     /// The pattern that allows `executable`, if one does.

@@ -161,7 +161,8 @@ public enum FieldCatalog {
         func add(_ names: [String], _ id: FieldID, _ type: FieldType, _ kinds: Set<EventKind> = []) {
             for name in names { table[name] = FieldDefinition(id: id, type: type, kinds: kinds) }
         }
-        let process = workloadKinds
+        // Application events are made by a process too (the one serving the request).
+        let process = workloadKinds.union([.httpRequest, .httpFetch])
         // Any event.
         add(["evt.type", "event.syscall"], .eventType, .string)
         add(["event.kind"], .eventKind, .string)

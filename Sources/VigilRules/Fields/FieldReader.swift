@@ -160,7 +160,7 @@ public final class FieldReader {
             return .symbol(userNames[event.uid] ?? cachedUserName(event.uid))
         case .principal: return event.principal.isNone ? .missing : .symbol(event.principal)
         case .containerID:
-            guard event.layer == .workload else { return .missing }
+            guard event.layer == .workload || event.layer == .application else { return .missing }
             return .symbol(event.container.isNone ? host : shortContainerID(event.container))
         case .containerName: return workloadValue(event) { $0.containerName }
         case .containerImage: return workloadValue(event) { $0.image }
@@ -244,8 +244,11 @@ public final class FieldReader {
         default:
             break
         }
-        // Process fields of events other than process events come from the process view.
-        if event.layer == .workload, event.process.pid != 0 { return processViewValue(field, event) }
+        // Process fields of events other than process events come from the process view; application events
+        // carry the serving process too.
+        if event.layer == .workload || event.layer == .application, event.process.pid != 0 {
+            return processViewValue(field, event)
+        }
         return .missing
     }
 
