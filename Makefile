@@ -4,23 +4,27 @@
 SWIFT ?= swift
 # Debian packages Vigil builds against, checked through pkg-config.
 PKG_CONFIG_MODULES := libbpf libseccomp sqlite3 zlib
-APT_PACKAGES := pkg-config libbpf-dev libseccomp-dev libsqlite3-dev zlib1g-dev auditd openssl python3
+APT_PACKAGES := pkg-config libbpf-dev libseccomp-dev libsqlite3-dev zlib1g-dev auditd openssl python3 iproute2 \
+	chromium
 AGENT_ARGS ?=
+DEMO_ARGS ?=
 OVERHEAD_ARGS ?=
 LATENCY_ARGS ?=
 
-.PHONY: all deps build run test bench overhead latency lint clean
+.PHONY: all deps build run test demo bench overhead latency lint clean
 
 all: build
 
 # Installs the Debian packages only when they are missing (idempotent; needs root or sudo): the libraries
 # pkg-config cannot find; auditd, whose daemon and auditctl the kernel-audit tests use; openssl, which makes
-# the webhook tests' certificates; and Debian's python3, which the eBPF tests run as a workload.
+# the webhook tests' certificates; Debian's python3, which the eBPF tests run as a workload; iproute2 (`ip`),
+# with which the SSRF story makes its network namespace; and chromium, in which a test renders the HTML
+# incident report.
 deps:
 	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKG_CONFIG_MODULES) \
 		&& command -v auditctl >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 \
-		&& [ -x /usr/bin/python3 ]; then \
-		echo "deps: $(PKG_CONFIG_MODULES), auditctl, openssl and python3 present"; \
+		&& [ -x /usr/bin/python3 ] && command -v ip >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then \
+		echo "deps: $(PKG_CONFIG_MODULES), auditctl, openssl, python3, ip and chromium present"; \
 	else \
 		echo "deps: installing $(APT_PACKAGES)"; \
 		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
@@ -40,6 +44,16 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# Runs the SSRF attack story end to end, as root (Examples/ssrf-story; about a minute): a vulnerable shop,
+# a metadata service in its own network namespace, vigil-agent with the eBPF sensor, the shop's application
+# events and a CloudTrail folder; prints the one incident Vigil tells. Options go in DEMO_ARGS
+# ("--no-respond", "--benign", "--keep").
+demo: deps
+	$(SWIFT) build -c release --product vigil-agent
+	$(SWIFT) build -c release --product ssrf-story
+	@SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+	$$SUDO "$$($(SWIFT) build -c release --show-bin-path)/ssrf-story" demo $(DEMO_ARGS)
 
 # Runs the benchmarks (a separate package in Benchmarks/); figures are medians of repeated runs.
 bench: deps

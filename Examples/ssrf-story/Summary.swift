@@ -22,7 +22,7 @@ struct Summary {
                     + incident.layers.map(\.name).joined(separator: " → "))
             lines.append("  \(incident.title)")
             if let root = incident.rootCauseFinding {
-                lines.append("  root cause: \(root.ruleName) (\(root.ruleID), \(root.technique)) — \(root.explanation)")
+                lines.append("  root cause: \(root.id) \(root.ruleID) (\(root.technique)): \(root.explanation)")
             }
             lines.append("  story: \(incident.narrative)")
             lines.append("  steps:")
