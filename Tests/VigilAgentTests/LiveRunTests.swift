@@ -77,6 +77,57 @@ struct LiveRunTests {
         #expect(list.stdout.contains("principal alice"), "profiles: \(list.stdout)")
     }
 
+    @Test("follows an application's event file as it grows; a malformed line is counted, the SSRF request flagged")
+    func followEventStream() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let events = directory.appendingPathComponent("app-events.jsonl")
+        _ = FileManager.default.createFile(atPath: events.path, contents: nil)
+        let alerts = directory.appendingPathComponent("alerts.jsonl")
+        let errors = directory.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("vigil-agent")
+        process.arguments = [
+            "run", "--no-ebpf", "--events-follow", events.path, "--learn-for", "1h", "--store", "memory",
+            "--alerts", alerts.path, "--log-level", "warning",
+        ]
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        // Written after the agent started: it must follow the file, not read it once.
+        try await Task.sleep(for: .milliseconds(500))
+        let symbols = SymbolTable()
+        var builder = EventBuilder(symbols: symbols)
+        var encoder = EventEncoder(symbols: symbols)
+        let lines = [
+            encoder.line(for: builder.httpRequest(pid: 42, route: "/products/{id}", path: "/products/3")),
+            "{not an event",
+            encoder.line(
+                for: builder.httpRequest(
+                    pid: 42, route: "/preview", path: "/preview",
+                    parameters: "url=http://169.254.169.254/latest/meta-data/iam/security-credentials/")),
+        ]
+        let handle = try FileHandle(forWritingTo: events)
+        try handle.write(contentsOf: Data((lines.joined(separator: "\n") + "\n").utf8))
+        try handle.close()
+
+        var findings: [JSONObject] = []
+        for _ in 0..<100 where findings.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            findings = try alertObjects(alerts).filter { $0["type"]?.string == "finding" }
+        }
+        process.interrupt()
+        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        #expect(
+            findings.map { $0["rule"]?["id"]?.string } == ["vigil.application.ssrf-metadata-parameter"], "\(stderr)")
+        #expect(findings.first?["layer"]?.string == "application")
+        #expect(stderr.contains("skipped a line that is not a Vigil event"), "\(stderr)")
+    }
+
     @Test("run with the eBPF sensor turned off and no other sensor says so; an unknown --learn-for is refused")
     func noSensor() throws {
         let directory = try temporaryDirectory()
