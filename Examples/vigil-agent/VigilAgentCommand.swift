@@ -118,7 +118,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where to write alerts (default: standard output).")
     var alerts: String?
 
-    @Option(name: .long, help: "Alert format: json (JSON Lines) or text.")
+    @Option(
+        name: .long, help: "Alert format: json (JSON Lines), text, ocsf (OCSF Detection Finding) or falco (Falco JSON)."
+    )
     var format: AlertFormat = .json
 
     @Option(name: .long, help: "Engine shards (default: the number of cores).")
@@ -221,7 +223,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where to write alerts (default: standard output).")
     var alerts: String?
 
-    @Option(name: .long, help: "Alert format: json (JSON Lines) or text.")
+    @Option(
+        name: .long, help: "Alert format: json (JSON Lines), text, ocsf (OCSF Detection Finding) or falco (Falco JSON)."
+    )
     var format: AlertFormat = .json
 
     @Option(name: .long, help: "Log level on standard error.")
@@ -509,7 +513,7 @@ struct IncidentsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print an incident: its story, steps, entities, findings and response.")
         @Argument(help: "The incident's id (as `incidents list` prints it).") var id: String
-        @Option(help: "text or json (the stored incident line).") var format: AlertFormat = .text
+        @Option(help: "text, json (the stored incident line) or ocsf.") var format: AlertFormat = .text
         @OptionGroup var storeOption: StoreOption
 
         func run() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import VigilCore
+import VigilCorrelation
 
 /// The formats `vigil-agent` writes alerts in.
 public enum AlertFormat: String, Sendable, CaseIterable {
@@ -8,6 +9,12 @@ public enum AlertFormat: String, Sendable, CaseIterable {
     case json
     /// One readable line per finding, a short block per incident.
     case text
+    /// OCSF Detection Finding (class 2004) JSON Lines: each finding, and each incident (activity Create the
+    /// first time, Update when it grows).
+    case ocsf
+    /// The JSON Falco writes with `json_output: true`, which falcosidekick reads: one line per finding
+    /// (incidents have no Falco form and are left out).
+    case falco
 }
 
 /// Writes alerts to a file or standard output, in JSON Lines or text.
@@ -19,6 +26,9 @@ public actor StreamAlertOutput: AlertOutput {
     private let symbols: SymbolTable
     private var buffer: [UInt8] = []
     private let flushEachAlert: Bool
+    private let ocsf = OCSFDetectionFinding(hostname: AlertFormat.hostname)
+    private let falco = FalcoAlert(hostname: AlertFormat.hostname)
+    private var reportedIncidents: Set<String> = []
 
     /// Writes to the file at `path` (created or truncated), or to standard output when `path` is nil or `-`.
     /// Standard output gets each alert as it comes; a file does too when `flushEachAlert` is set (a live
@@ -43,9 +53,19 @@ public actor StreamAlertOutput: AlertOutput {
     }
 
     public func write(_ alert: Alert) throws {
-        switch format {
-        case .json: buffer.append(contentsOf: jsonEncoder.line(for: alert).utf8)
-        case .text: buffer.append(contentsOf: TextAlertRenderer(symbols: symbols).render(alert).utf8)
+        switch (format, alert) {
+        case (.json, _): buffer.append(contentsOf: jsonEncoder.line(for: alert).utf8)
+        case (.text, _): buffer.append(contentsOf: TextAlertRenderer(symbols: symbols).render(alert).utf8)
+        case (.ocsf, .finding(let finding)):
+            buffer.append(contentsOf: ocsf.render(FindingRecord(finding, symbols: symbols)).utf8)
+        case (.ocsf, .incident(let incident)):
+            let activity: OCSFDetectionFinding.Activity =
+                reportedIncidents.insert(incident.id).inserted ? .create : .update
+            buffer.append(contentsOf: ocsf.render(IncidentRecord(incident, symbols: symbols), activity: activity).utf8)
+        case (.falco, .finding(let finding)):
+            buffer.append(contentsOf: falco.render(FindingRecord(finding, symbols: symbols)).utf8)
+        case (.falco, .incident):
+            return
         }
         buffer.append(0x0a)
         if flushEachAlert || buffer.count >= 1 << 16 { try flush() }
@@ -114,6 +134,15 @@ public struct TextAlertRenderer: Sendable {
         }
         return lines.joined(separator: "\n")
     }
+}
+
+extension AlertFormat {
+    /// This machine's name, for the formats that carry one.
+    static let hostname: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "" }
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
 }
 
 /// Opens output files for writing.

@@ -20,6 +20,8 @@ public struct IncidentCommands: Sendable {
         switch format {
         case .json: return incidents.map(\.json)
         case .text: return incidents.map(Self.line)
+        case .ocsf: return incidents.map { OCSFDetectionFinding(hostname: AlertFormat.hostname).render($0) }
+        case .falco: throw Self.noFalcoForm
         }
     }
 
@@ -35,8 +37,13 @@ public struct IncidentCommands: Sendable {
         switch format {
         case .json: return incident.json
         case .text: return Self.text(incident)
+        case .ocsf: return OCSFDetectionFinding(hostname: AlertFormat.hostname).render(incident)
+        case .falco: throw Self.noFalcoForm
         }
     }
+
+    static let noFalcoForm = AgentError(
+        "an incident has no Falco form (Falco alerts are single findings): use text, json or ocsf")
 
     /// The incidents, the most recently active first, as one self-contained HTML page (``HTMLIncidentReport``).
     ///

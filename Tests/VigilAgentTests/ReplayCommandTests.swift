@@ -132,6 +132,45 @@ struct ReplayCommandTests {
         #expect(lines.first?.contains("looked up xmr.pool.example") == true)
     }
 
+    @Test("ocsf and falco formats: a Detection Finding per finding and incident, a Falco alert per finding")
+    func ocsfAndFalcoFormats() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let symbols = SymbolTable()
+        var builder = EventBuilder(symbols: symbols)
+        let events = directory.appendingPathComponent("events.jsonl")
+        let web = builder.workload(deployment: "shop")
+        try writeEvents(
+            [
+                builder.httpRequest(
+                    pid: 77, route: "/preview", path: "/preview",
+                    parameters: "url=http://169.254.169.254/latest/meta-data/", workload: web),
+                builder.httpFetch(
+                    pid: 77, host: "169.254.169.254",
+                    address: SocketAddress(address: IPAddress(v4: 169, 254, 169, 254), port: 80),
+                    path: "/latest/meta-data/", workload: web),
+            ], symbols: symbols, to: events)
+
+        let ocsf = try runAgent(["replay", "--detect", events.path, "--store", "memory", "--format", "ocsf"])
+        #expect(ocsf.status == 0, "\(ocsf.stderr)")
+        let documents = try ocsf.stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        #expect(documents.allSatisfy { $0["class_uid"]?.int64 == 2004 }, "\(ocsf.stdout)")
+        let analytics = documents.compactMap { $0["finding_info"]?["analytic"]?["uid"]?.string }
+        #expect(analytics.contains("vigil.application.ssrf-metadata-parameter"), "\(ocsf.stdout)")
+        // The incident joining the two findings is a Detection Finding too, with its steps as related events.
+        #expect(
+            documents.contains { ($0["finding_info"]?["related_events"]?.array?.count ?? 0) >= 2 }, "\(ocsf.stdout)")
+
+        let falco = try runAgent(["replay", "--detect", events.path, "--store", "memory", "--format", "falco"])
+        #expect(falco.status == 0, "\(falco.stderr)")
+        let alerts = try falco.stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        #expect(alerts.count == 2, "one per finding, no incident: \(falco.stdout)")
+        #expect(alerts.allSatisfy { $0["priority"]?.string != nil && $0["output_fields"] != nil }, "\(falco.stdout)")
+        #expect(
+            alerts.contains { $0["rule"]?.string == "Request parameter names the cloud metadata service" },
+            "\(falco.stdout)")
+    }
+
     @Test("without --learn nothing that needs a profile fires")
     func withoutLearning() throws {
         let directory = try temporaryDirectory()
