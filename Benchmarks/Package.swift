@@ -79,5 +79,21 @@ let package = Package(
             ],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "Correlation",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "VigilCore", package: "vigil"),
+                .product(name: "VigilCorrelation", package: "vigil"),
+                .product(name: "VigilTestKit", package: "vigil"),
+            ],
+            path: "Benchmarks/Correlation",
+            swiftSettings: [
+                .swiftLanguageMode(.v6),
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+            ],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

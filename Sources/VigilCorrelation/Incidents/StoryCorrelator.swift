@@ -121,8 +121,12 @@ public struct StoryCorrelator: Correlator {
         let window = configuration.window.nanoseconds
         let since = finding.time &- window
         var serials: [Int] = []
+        var checked: [Int] = []
         for entity in graph.reachable(from: facts.entities, since: since, limit: configuration.maximumSearchNodes) {
-            guard let serial = owner[entity], let story = stories[serial], !serials.contains(serial) else { continue }
+            // Most entities reached belong to one story: look each story up once.
+            guard let serial = owner[entity], !checked.contains(serial) else { continue }
+            checked.append(serial)
+            guard let story = stories[serial] else { continue }
             if story.lastTime >= since && story.firstTime <= finding.time &+ window { serials.append(serial) }
         }
         // The oldest story absorbs the others: its id is the one already reported first.
@@ -142,7 +146,8 @@ public struct StoryCorrelator: Correlator {
     }
 
     private mutating func add(_ finding: Finding, _ facts: FindingFacts, to serial: Int) {
-        var story = stories[serial]!
+        // Taken out while it changes, so that its arrays are not copied on write.
+        var story = stories.removeValue(forKey: serial)!
         story.firstTime = min(story.firstTime, finding.time)
         if finding.time > story.lastTime {
             story.lastTime = finding.time
@@ -195,7 +200,9 @@ public struct StoryCorrelator: Correlator {
     }
 
     private mutating func merge(_ source: Int, into target: Int) {
-        guard let absorbed = stories.removeValue(forKey: source), var story = stories[target] else { return }
+        guard let absorbed = stories.removeValue(forKey: source), var story = stories.removeValue(forKey: target) else {
+            return
+        }
         story.firstTime = min(story.firstTime, absorbed.firstTime)
         if absorbed.lastTime > story.lastTime {
             story.lastTime = absorbed.lastTime

@@ -85,7 +85,9 @@ public struct FalcoAlert: Sendable {
 
     /// Falco's text line: the time of day with nanoseconds, the priority, then the rule's output, which
     /// here is the explanation followed by the fields in Falco's `name=value` form.
-    static func output(_ finding: FindingRecord, priority: String, fields: [(key: String, value: JSONValue)]) -> String {
+    static func output(
+        _ finding: FindingRecord, priority: String, fields: [(key: String, value: JSONValue)]
+    ) -> String {
         let stamp = RFC3339.format(nanoseconds: finding.time)
         // `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`: the time of day is characters 11 to 29.
         let clock = stamp.dropFirst(11).prefix(18)
@@ -128,7 +130,9 @@ public struct FalcoAlert: Sendable {
                 let name = (finding.executable.isEmpty ? finding.arguments.first ?? "" : finding.executable).baseName
                 fields.add("proc.name", name)
                 // Falco's command line is the process name followed by the arguments after argv[0].
-                if !finding.arguments.isEmpty { fields.add("proc.cmdline", ([name] + finding.arguments.dropFirst()).joined(separator: " ")) }
+                if !finding.arguments.isEmpty {
+                    fields.add("proc.cmdline", ([name] + finding.arguments.dropFirst()).joined(separator: " "))
+                }
                 if let parent = details.ancestry.first {
                     fields.add("proc.ppid", parent.pid)
                     fields.add("proc.pname", parent.executable.baseName)
@@ -148,6 +152,7 @@ public struct FalcoAlert: Sendable {
                 fields.add("evt.type", finding.kind)
                 fields.add("http.method", details.string("method"))
                 fields.add("http.route", details.string("route"))
+                fields.add("http.host", details.string("host"))
                 fields.add("http.path", details.string("path"))
                 fields.add("http.status", details.integer("status"))
                 fields.add("http.client_ip", details.string("client_address"))

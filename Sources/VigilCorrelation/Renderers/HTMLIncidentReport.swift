@@ -32,7 +32,7 @@ public struct HTMLIncidentReport: Sendable {
         var page = HTMLPage()
         page.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
         page.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-        page.append("<title>\(htmlEscaped(title))</title>\n<style>\n\(Self.style)</style>\n</head>\n<body>\n")
+        page.append("<title>\(html(title))</title>\n<style>\n\(Self.style)</style>\n</head>\n<body>\n")
         renderHeader(incidents, into: &page)
         page.append("<main>\n")
         if incidents.isEmpty { page.append("<p class=\"empty\">No incidents.</p>\n") }
@@ -44,7 +44,7 @@ public struct HTMLIncidentReport: Sendable {
 
     private func renderHeader(_ incidents: [IncidentRecord], into page: inout HTMLPage) {
         let stamp = RFC3339.format(nanoseconds: generatedAt)
-        page.append("<header class=\"report-header\">\n<h1>\(htmlEscaped(title))</h1>\n")
+        page.append("<header class=\"report-header\">\n<h1>\(html(title))</h1>\n")
         page.append(
             "<p class=\"generated\">Generated <time datetime=\"\(stamp)\">\(HTMLPage.time(generatedAt))</time></p>\n")
         page.append("<dl class=\"counts\">\n")
@@ -61,9 +61,9 @@ public struct HTMLIncidentReport: Sendable {
         if !incidents.isEmpty {
             page.append("<nav class=\"toc\"><ol>\n")
             for incident in incidents {
-                page.append("<li><a href=\"#incident-\(htmlEscaped(incident.id))\">")
+                page.append("<li><a href=\"#incident-\(html(incident.id))\">")
                 page.append(HTMLPage.badge(incident.severity))
-                page.append(" \(htmlEscaped(incident.title.isEmpty ? incident.id : incident.title))</a></li>\n")
+                page.append(" \(html(incident.title.isEmpty ? incident.id : incident.title))</a></li>\n")
             }
             page.append("</ol></nav>\n")
         }
@@ -150,8 +150,8 @@ public struct HTMLIncidentReport: Sendable {
         """
 }
 
-/// Escapes text for HTML content and attribute values: `&`, `<`, `>`, `"` and `'`.
-func htmlEscaped(_ text: String) -> String {
+/// `text` escaped for HTML content and attribute values: `&`, `<`, `>`, `"` and `'`.
+func html(_ text: String) -> String {
     var result = ""
     result.reserveCapacity(text.utf8.count)
     for character in text.unicodeScalars {
@@ -198,13 +198,13 @@ private struct IncidentSection {
     let incident: IncidentRecord
 
     func render(into page: inout HTMLPage) {
-        let id = htmlEscaped(incident.id)
+        let id = html(incident.id)
         let severity = incident.severity.name
         page.append(
             "<section class=\"incident sev-\(severity)\" id=\"incident-\(id)\" data-incident-id=\"\(id)\""
                 + " data-severity=\"\(severity)\">\n")
         page.append("<header>\n\(HTMLPage.badge(incident.severity))\n")
-        page.append("<h2>\(htmlEscaped(incident.title.isEmpty ? incident.id : incident.title))</h2>\n")
+        page.append("<h2>\(html(incident.title.isEmpty ? incident.id : incident.title))</h2>\n")
         page.append("<p class=\"meta\"><code class=\"incident-id\">\(id)</code>")
         if !incident.steps.isEmpty {
             page.append(" · \(HTMLPage.time(incident.firstTime)) → \(HTMLPage.clock(incident.lastTime))")
@@ -214,7 +214,7 @@ private struct IncidentSection {
         page.append("</p>\n</header>\n")
         renderRootCause(into: &page)
         if !incident.narrative.isEmpty {
-            page.append("<h3>What happened</h3>\n<p class=\"narrative\">\(htmlEscaped(incident.narrative))</p>\n")
+            page.append("<h3>What happened</h3>\n<p class=\"narrative\">\(html(incident.narrative))</p>\n")
         }
         renderTimeline(into: &page)
         page.append("<h3>Entities</h3>\n<div class=\"graph\">\n")
@@ -232,17 +232,17 @@ private struct IncidentSection {
 
     private func renderRootCause(into page: inout HTMLPage) {
         page.append("<h3>Root cause</h3>\n")
-        page.append("<div class=\"root-cause-summary\" data-finding-id=\"\(htmlEscaped(incident.rootCause))\">\n")
+        page.append("<div class=\"root-cause-summary\" data-finding-id=\"\(html(incident.rootCause))\">\n")
         if let step = rootStep {
-            page.append("<p><mark>\(htmlEscaped(step.summary))</mark></p>\n")
+            page.append("<p><mark>\(html(step.summary))</mark></p>\n")
         }
         if let finding = incident.rootCauseFinding {
             page.append(
-                "<p class=\"small\">\(htmlEscaped(finding.ruleName)) <code>\(htmlEscaped(finding.ruleID))</code>")
-            page.append(" · \(htmlEscaped(finding.technique)) · finding <code>\(htmlEscaped(finding.id))</code></p>\n")
-            if !finding.explanation.isEmpty { page.append("<p>\(htmlEscaped(finding.explanation))</p>\n") }
+                "<p class=\"small\">\(html(finding.ruleName)) <code>\(html(finding.ruleID))</code>")
+            page.append(" · \(html(finding.technique)) · finding <code>\(html(finding.id))</code></p>\n")
+            if !finding.explanation.isEmpty { page.append("<p>\(html(finding.explanation))</p>\n") }
         } else if !incident.rootCause.isEmpty {
-            page.append("<p class=\"small\">finding <code>\(htmlEscaped(incident.rootCause))</code></p>\n")
+            page.append("<p class=\"small\">finding <code>\(html(incident.rootCause))</code></p>\n")
         }
         page.append("</div>\n")
     }
@@ -253,16 +253,16 @@ private struct IncidentSection {
         for step in incident.steps {
             let isRoot = root == step
             page.append("<li class=\"step\(isRoot ? " root-cause" : "")\" data-layer=\"\(step.layer.name)\"")
-            page.append(" data-finding-ids=\"\(htmlEscaped(step.findingIDs.joined(separator: " ")))\">\n")
+            page.append(" data-finding-ids=\"\(html(step.findingIDs.joined(separator: " ")))\">\n")
             page.append("<div class=\"step-head\"><time datetime=\"\(RFC3339.format(nanoseconds: step.time))\">")
             page.append("\(HTMLPage.clock(step.time))</time>")
             page.append("<span class=\"offset\">\(Self.offset(step.time - incident.firstTime))</span>")
             page.append(HTMLPage.layer(step.layer))
-            page.append("<span class=\"technique\">\(htmlEscaped(TacticNames.title(step.tactic))) · ")
-            page.append("<code>\(htmlEscaped(step.technique))</code></span>")
+            page.append("<span class=\"technique\">\(html(TacticNames.title(step.tactic))) · ")
+            page.append("<code>\(html(step.technique))</code></span>")
             if isRoot { page.append("<span class=\"root-marker\">root cause</span>") }
             if step.findingIDs.count > 1 { page.append("<span class=\"small\">×\(step.findingIDs.count)</span>") }
-            page.append("</div>\n<p class=\"summary\">\(htmlEscaped(step.summary))</p>\n</li>\n")
+            page.append("</div>\n<p class=\"summary\">\(html(step.summary))</p>\n</li>\n")
         }
         page.append("</ol>\n")
     }
@@ -286,22 +286,22 @@ private struct IncidentSection {
         let records = Dictionary(incident.findings.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for id in incident.findingIDs {
             let root = id == incident.rootCause ? " root-cause" : ""
-            page.append("<tr class=\"finding\(root)\" data-finding-id=\"\(htmlEscaped(id))\">")
+            page.append("<tr class=\"finding\(root)\" data-finding-id=\"\(html(id))\">")
             guard let finding = records[id] else {
                 page.append(
-                    "<td colspan=\"5\"><code>\(htmlEscaped(id))</code> <span class=\"small\">(record not available)")
+                    "<td colspan=\"5\"><code>\(html(id))</code> <span class=\"small\">(record not available)")
                 page.append("</span></td></tr>\n")
                 continue
             }
             page.append(
-                "<td>\(htmlEscaped(finding.ruleName))<br><code class=\"small\">\(htmlEscaped(finding.ruleID))</code></td>"
+                "<td>\(html(finding.ruleName))<br><code class=\"small\">\(html(finding.ruleID))</code></td>"
             )
             page.append("<td>\(HTMLPage.badge(finding.severity))</td>")
             page.append(
-                "<td>\(htmlEscaped(TacticNames.title(finding.tactic)))<br><code>\(htmlEscaped(finding.technique))</code></td>"
+                "<td>\(html(TacticNames.title(finding.tactic)))<br><code>\(html(finding.technique))</code></td>"
             )
             page.append("<td>\(Self.subject(finding))</td>")
-            page.append("<td class=\"explanation\">\(htmlEscaped(finding.explanation))</td></tr>\n")
+            page.append("<td class=\"explanation\">\(html(finding.explanation))</td></tr>\n")
         }
         page.append("</tbody>\n</table>\n")
     }
@@ -311,14 +311,14 @@ private struct IncidentSection {
         var parts: [String] = []
         if finding.pid != 0 {
             let name = finding.executable.isEmpty ? "pid" : finding.executable
-            parts.append("<code>\(htmlEscaped(name))</code> <span class=\"small\">(\(finding.pid))</span>")
+            parts.append("<code>\(html(name))</code> <span class=\"small\">(\(finding.pid))</span>")
             if finding.arguments.count > 1 {
-                parts.append("<code class=\"small\">\(htmlEscaped(finding.arguments.joined(separator: " ")))</code>")
+                parts.append("<code class=\"small\">\(html(finding.arguments.joined(separator: " ")))</code>")
             }
         }
-        if !finding.principal.isEmpty { parts.append("<code>\(htmlEscaped(finding.principal))</code>") }
+        if !finding.principal.isEmpty { parts.append("<code>\(html(finding.principal))</code>") }
         if finding.workload != "host" && !finding.workload.isEmpty {
-            parts.append("<span class=\"small\">\(htmlEscaped(finding.workload))</span>")
+            parts.append("<span class=\"small\">\(html(finding.workload))</span>")
         }
         return parts.isEmpty ? "<span class=\"small\">—</span>" : parts.joined(separator: "<br>")
     }
@@ -333,9 +333,9 @@ private struct IncidentSection {
         page.append("<th>Target</th><th>Detail</th></tr></thead>\n<tbody>\n")
         for action in incident.response {
             page.append("<tr class=\"response\"><td><time>\(HTMLPage.clock(action.time))</time></td>")
-            page.append("<td>\(htmlEscaped(action.action))</td><td>\(htmlEscaped(action.outcome))</td>")
+            page.append("<td>\(html(action.action))</td><td>\(html(action.outcome))</td>")
             page.append(
-                "<td>\(action.pid == 0 ? "—" : "pid \(action.pid)")</td><td>\(htmlEscaped(action.detail))</td></tr>\n")
+                "<td>\(action.pid == 0 ? "—" : "pid \(action.pid)")</td><td>\(html(action.detail))</td></tr>\n")
         }
         page.append("</tbody>\n</table>\n")
     }
@@ -393,22 +393,22 @@ private struct EntityGraphDrawing {
         let height = Self.top + rows * Self.rowStep + Self.margin
         page.append(
             "<svg class=\"entity-graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\""
-                + " viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"Entities of \(htmlEscaped(incident.id))\">\n"
+                + " viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"Entities of \(html(incident.id))\">\n"
         )
         // Column labels, once per kind (a kind may span several columns).
         var labelled: Set<String> = []
         for entity in entities where labelled.insert(entity.kind).inserted {
             let x = Self.margin + layout[entity]!.column * Self.columnStep
             page.append(
-                "<text class=\"column-label\" x=\"\(x)\" y=\"\(Self.top - 16)\">\(htmlEscaped(entity.kind))</text>\n")
+                "<text class=\"column-label\" x=\"\(x)\" y=\"\(Self.top - 16)\">\(html(entity.kind))</text>\n")
         }
         // Edges first, so the nodes are drawn over them.
         for edge in edges {
             let a = layout[edge.a]!
             let b = layout[edge.b]!
             page.append(
-                "<path class=\"edge\(edge.inferred ? " inferred" : "")\" data-from=\"\(htmlEscaped(edge.a.id))\""
-                    + " data-to=\"\(htmlEscaped(edge.b.id))\" d=\"\(Self.curve(a, b))\"/>\n")
+                "<path class=\"edge\(edge.inferred ? " inferred" : "")\" data-from=\"\(html(edge.a.id))\""
+                    + " data-to=\"\(html(edge.b.id))\" d=\"\(Self.curve(a, b))\"/>\n")
         }
         for entity in entities {
             let place = layout[entity]!
@@ -416,15 +416,15 @@ private struct EntityGraphDrawing {
             let (fill, stroke) = Self.colors(entity.kind)
             let isRoot = entity == root
             page.append(
-                "<g class=\"entity\(isRoot ? " root-entity" : "")\" data-kind=\"\(htmlEscaped(entity.kind))\""
-                    + " data-id=\"\(htmlEscaped(entity.id))\">")
+                "<g class=\"entity\(isRoot ? " root-entity" : "")\" data-kind=\"\(html(entity.kind))\""
+                    + " data-id=\"\(html(entity.id))\">")
             page.append(
-                "<title>\(htmlEscaped(entity.kind)): \(htmlEscaped(entity.id))\(isRoot ? " (root cause)" : "")</title>")
+                "<title>\(html(entity.kind)): \(html(entity.id))\(isRoot ? " (root cause)" : "")</title>")
             page.append(
                 "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(Self.nodeWidth)\" height=\"\(Self.nodeHeight)\" rx=\"6\""
                     + " fill=\"\(fill)\" stroke=\"\(stroke)\"/>")
             page.append(
-                "<text x=\"\(x + 8)\" y=\"\(y + 19)\">\(htmlEscaped(Self.label(entity, programs: programs)))</text></g>\n"
+                "<text x=\"\(x + 8)\" y=\"\(y + 19)\">\(html(Self.label(entity, programs: programs)))</text></g>\n"
             )
         }
         page.append("</svg>\n")

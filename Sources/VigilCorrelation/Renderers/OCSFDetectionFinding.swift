@@ -390,7 +390,9 @@ public struct OCSFDetectionFinding: Sendable {
         writer.endObject()
     }
 
-    private static func writeContainer(_ finding: FindingRecord, _ details: RecordDetails, to writer: inout JSONWriter) {
+    private static func writeContainer(
+        _ finding: FindingRecord, _ details: RecordDetails, to writer: inout JSONWriter
+    ) {
         writer.key("container")
         writer.beginObject()
         writer.field("uid", finding.containerID)
@@ -418,7 +420,9 @@ public struct OCSFDetectionFinding: Sendable {
         writer.endObject()
     }
 
-    private static func writeResources(_ finding: FindingRecord, _ details: RecordDetails, to writer: inout JSONWriter) {
+    private static func writeResources(
+        _ finding: FindingRecord, _ details: RecordDetails, to writer: inout JSONWriter
+    ) {
         func resource(_ uid: String, name: String = "", type: String, region: String = "") {
             writer.beginObject()
             writer.field("uid", uid)
@@ -437,7 +441,8 @@ public struct OCSFDetectionFinding: Sendable {
             let name = details.string("name")
             let namespace = details.string("namespace")
             if !name.isEmpty {
-                resource(namespace.isEmpty ? name : namespace + "/" + name, name: name, type: details.string("resource"))
+                resource(
+                    namespace.isEmpty ? name : namespace + "/" + name, name: name, type: details.string("resource"))
             }
         case .workload, .application:
             if finding.workload != "host", !finding.workload.isEmpty {
@@ -503,6 +508,8 @@ public struct OCSFDetectionFinding: Sendable {
                 writer.field("http_method", method)
                 writer.key("url")
                 writer.beginObject()
+                let host = details.string("host")
+                if !host.isEmpty { writer.field("hostname", host) }
                 writer.field("path", details.string("path"))
                 let query = details.string("parameters")
                 if !query.isEmpty { writer.field("query_string", query) }

@@ -34,7 +34,8 @@ struct RecordDetails {
         ancestry = (line["process"]?["ancestry"]?.array ?? []).map { ancestor in
             Ancestor(
                 pid: ancestor["pid"]?.int64 ?? 0, startTime: ancestor["start_time"]?.int64 ?? 0,
-                executable: ancestor["exe"]?.string ?? "", arguments: ancestor["args"]?.array?.compactMap(\.string) ?? [])
+                executable: ancestor["exe"]?.string ?? "",
+                arguments: ancestor["args"]?.array?.compactMap(\.string) ?? [])
         }
     }
 
@@ -63,7 +64,9 @@ struct RecordDetails {
             case .string(let text): found.insert(text)
             case .array(let elements): pending += elements
             case .object(let object):
-                if let pid = object["pid"]?.int64, let start = object["start_time"]?.int64 { found.insert("\(pid)@\(start)") }
+                if let pid = object["pid"]?.int64, let start = object["start_time"]?.int64 {
+                    found.insert("\(pid)@\(start)")
+                }
                 pending += object.members.map(\.value)
             default: break
             }
