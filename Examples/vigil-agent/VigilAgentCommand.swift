@@ -280,7 +280,7 @@ struct RunCommand: AsyncParsableCommand {
             cloudPush: push, eventStreams: eventsFollow, learnFor: learnFor, store: location,
             alertsPath: alerts, format: format, rules: ruleOptions.selection,
             response: ResponseSettings(mode: mode, policyPath: policy), webhook: webhookConfiguration(),
-            correlation: try correlationOptions.configuration())
+            correlation: try correlationOptions.configuration()?.withThisNodesKubelet())
         do {
             try await run.run(logger: Logger(label: "vigil.agent"))
         } catch let error as AgentError {

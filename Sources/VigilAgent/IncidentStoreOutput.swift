@@ -2,6 +2,7 @@ import Foundation
 import Metrics
 import VigilCore
 import VigilCorrelation
+import VigilLinux
 import VigilProfiles
 import VigilSQLite
 
@@ -43,6 +44,14 @@ extension CorrelationConfiguration {
     public static func agent(node: NodeIdentity? = nil) -> CorrelationConfiguration {
         CorrelationConfiguration(holdLoneLow: true, node: node)
     }
+
+    /// This configuration, joining Kubernetes API findings with the pods' processes through the kubelet's files
+    /// when this node runs a kubelet (``KubernetesNodeFiles``); unchanged elsewhere.
+    public func withThisNodesKubelet() -> CorrelationConfiguration {
+        var configuration = self
+        configuration.kubernetes = KubernetesNodeFiles.onThisNode()
+        return configuration
+    }
 }
 
 extension StoreLocation {
@@ -81,5 +90,13 @@ enum IncidentWiring {
     static func output(correlating: Bool, profiles: any ProfileStore, symbols: SymbolTable) -> IncidentStoreOutput? {
         guard correlating, let sqlite = profiles as? SQLiteProfileStore else { return nil }
         return IncidentStoreOutput(store: SQLiteIncidentStore(database: sqlite.database), symbols: symbols)
+    }
+}
+
+/// The kubelet's files on this node answer the correlator's Kubernetes questions.
+extension KubernetesNodeFiles: KubernetesContext {
+    public func pod(ofContainer id: String) -> KubernetesPodReference? {
+        let pod: Pod? = pod(ofContainer: id)
+        return pod.map { KubernetesPodReference(namespace: $0.namespace, name: $0.name, container: $0.container) }
     }
 }

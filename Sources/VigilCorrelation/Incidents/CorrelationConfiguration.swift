@@ -11,6 +11,10 @@ public struct CorrelationConfiguration: Sendable {
     public var holdLoneLow: Bool
     /// The node's cloud identity, when known.
     public var node: NodeIdentity?
+    /// The pods behind the node's containers and the service accounts its processes hold, when the node runs
+    /// a kubelet: it joins Kubernetes API findings (an exec into a pod, requests made with a service account)
+    /// with what the processes of that pod did.
+    public var kubernetes: (any KubernetesContext)?
     /// The most entities the graph keeps.
     public var maximumGraphNodes: Int
     /// The most incidents kept open; the least recently active is closed first.
@@ -26,6 +30,7 @@ public struct CorrelationConfiguration: Sendable {
         cooldown: Duration = .seconds(10 * 60),
         holdLoneLow: Bool = false,
         node: NodeIdentity? = nil,
+        kubernetes: (any KubernetesContext)? = nil,
         maximumGraphNodes: Int = 100_000,
         maximumOpenIncidents: Int = 10_000,
         maximumStepsPerIncident: Int = 256,
@@ -35,6 +40,7 @@ public struct CorrelationConfiguration: Sendable {
         self.cooldown = cooldown
         self.holdLoneLow = holdLoneLow
         self.node = node
+        self.kubernetes = kubernetes
         self.maximumGraphNodes = maximumGraphNodes
         self.maximumOpenIncidents = maximumOpenIncidents
         self.maximumStepsPerIncident = maximumStepsPerIncident

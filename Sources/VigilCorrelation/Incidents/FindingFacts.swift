@@ -26,6 +26,8 @@ struct FindingFacts {
 struct FactReader {
     let symbols: SymbolTable
     let node: NodeIdentity?
+    /// The pods behind containers and the service accounts processes hold, when the node runs a kubelet.
+    var kubernetes: (any KubernetesContext)? = nil
 
     /// IAM calls that create a principal or give one rights: the principal they name joins the caller's story,
     /// so that what it does later is part of the same attack. The value is the ARN path of the target.
@@ -77,10 +79,23 @@ struct FactReader {
         }
         var place = facts.entities.first
         if !event.container.isNone {
-            let container = Entity.container(symbols.string(event.container))
+            let id = symbols.string(event.container)
+            let container = Entity.container(id)
             if let process = place { facts.link(process, container) } else { facts.add(container) }
             place = container
             subject = container.id
+            // The container's pod: an exec or attach into that pod, seen by the API server, joins what its
+            // processes do.
+            if let pod = kubernetes?.pod(ofContainer: id) {
+                facts.link(container, .pod(namespace: pod.namespace, name: pod.name))
+            }
+        }
+        // A read of the pod's service-account token: the API requests made with that account join the story.
+        if let kubernetes, case .file(let file) = event.fields, event.process != .none,
+            symbols.string(file.path).hasSuffix("/serviceaccount/token"),
+            let account = kubernetes.serviceAccount(ofProcess: event.process.pid)
+        {
+            facts.link(.process(event.process), .kubernetesUser(account))
         }
         // The host is not an entity: every host process would otherwise join one story.
         if event.workload != .host {

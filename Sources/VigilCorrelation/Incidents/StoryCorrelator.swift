@@ -79,7 +79,7 @@ public struct StoryCorrelator: Correlator {
     public init(symbols: SymbolTable, configuration: CorrelationConfiguration = CorrelationConfiguration()) {
         self.configuration = configuration
         self.graph = EntityGraph(capacity: configuration.maximumGraphNodes)
-        self.reader = FactReader(symbols: symbols, node: configuration.node)
+        self.reader = FactReader(symbols: symbols, node: configuration.node, kubernetes: configuration.kubernetes)
         self.writer = PhraseWriter(symbols: symbols, node: configuration.node)
         self.narrative = Narrative(symbols: symbols, node: configuration.node)
     }
