@@ -94,9 +94,4 @@ enum IncidentWiring {
 }
 
 /// The kubelet's files on this node answer the correlator's Kubernetes questions.
-extension KubernetesNodeFiles: KubernetesContext {
-    public func pod(ofContainer id: String) -> KubernetesPodReference? {
-        let pod: Pod? = pod(ofContainer: id)
-        return pod.map { KubernetesPodReference(namespace: $0.namespace, name: $0.name, container: $0.container) }
-    }
-}
+extension KubernetesNodeFiles: KubernetesContext {}

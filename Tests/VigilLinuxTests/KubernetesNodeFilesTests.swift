@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilCore
 import VigilLinux
 
 @Suite("Kubernetes node files")
@@ -34,7 +35,7 @@ struct KubernetesNodeFilesTests {
         let files = KubernetesNodeFiles(
             containerLogs: root + "/containers", procRoot: root + "/proc", rescanInterval: .zero)
         let pod = try #require(files.pod(ofContainer: web))
-        #expect(pod == KubernetesNodeFiles.Pod(namespace: "shop", name: "web-7d9f8b6c5d-x2kq4", container: "web"))
+        #expect(pod == KubernetesPodReference(namespace: "shop", name: "web-7d9f8b6c5d-x2kq4", container: "web"))
         #expect(files.pod(ofContainer: sidecar) == nil)
         FileManager.default.createFile(
             atPath: root + "/containers/web-7d9f8b6c5d-x2kq4_shop_istio-proxy-\(sidecar).log", contents: nil)

@@ -15,23 +15,6 @@ public protocol KubernetesContext: Sendable {
     func serviceAccount(ofProcess pid: Int32) -> String?
 }
 
-/// A container's place in Kubernetes.
-public struct KubernetesPodReference: Sendable, Hashable {
-    /// The pod's namespace.
-    public var namespace: String
-    /// The pod's name.
-    public var name: String
-    /// The container's name in the pod.
-    public var container: String
-
-    /// Creates a reference.
-    public init(namespace: String, name: String, container: String) {
-        self.namespace = namespace
-        self.name = name
-        self.container = container
-    }
-}
-
 /// A ``KubernetesContext`` a host fills itself, from what it already knows of the cluster (an informer on
 /// the API server, a controller's own cache): container ids to pods, process ids to service accounts.
 public final class KubernetesInventory: KubernetesContext {

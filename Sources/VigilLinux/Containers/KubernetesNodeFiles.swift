@@ -8,23 +8,6 @@ import VigilCore
 /// Lookups are cached; an unknown container id rescans the folder at most every `rescanInterval`. Nothing is
 /// sent anywhere and no API server is asked.
 public final class KubernetesNodeFiles: Sendable {
-    /// A container's pod, from its log link's name.
-    public struct Pod: Sendable, Hashable {
-        /// The pod's namespace.
-        public var namespace: String
-        /// The pod's name.
-        public var name: String
-        /// The container's name.
-        public var container: String
-
-        /// Creates a pod reference.
-        public init(namespace: String, name: String, container: String) {
-            self.namespace = namespace
-            self.name = name
-            self.container = container
-        }
-    }
-
     /// The folder of container log links.
     public let containerLogs: String
     /// The procfs mount, through which a process's root is read.
@@ -36,7 +19,7 @@ public final class KubernetesNodeFiles: Sendable {
     public static let tokenPath = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
     private struct State {
-        var pods: [String: Pod] = [:]
+        var pods: [String: KubernetesPodReference] = [:]
         var lastScan: ContinuousClock.Instant?
     }
 
@@ -58,7 +41,7 @@ public final class KubernetesNodeFiles: Sendable {
     }
 
     /// The pod of the container with the full id `id`, if the kubelet has a log link for it.
-    public func pod(ofContainer id: String) -> Pod? {
+    public func pod(ofContainer id: String) -> KubernetesPodReference? {
         if let pod = state.withLock({ $0.pods[id] }) { return pod }
         let now = ContinuousClock.now
         let due = state.withLock { state in
@@ -95,8 +78,8 @@ public final class KubernetesNodeFiles: Sendable {
     }
 
     /// Reads every container log link's name.
-    private func scan() -> [String: Pod] {
-        var pods: [String: Pod] = [:]
+    private func scan() -> [String: KubernetesPodReference] {
+        var pods: [String: KubernetesPodReference] = [:]
         // A folder that cannot be read knows no pod; the next scan tries again.
         for entry in (try? SystemFiles.directoryEntries(containerLogs)) ?? [] {
             if let (id, pod) = Self.parse(logName: entry.name) { pods[id] = pod }
@@ -105,7 +88,7 @@ public final class KubernetesNodeFiles: Sendable {
     }
 
     /// `<pod>_<namespace>_<container>-<64 hex>.log` → the id and the pod. Kubernetes names hold no `_`.
-    static func parse(logName: String) -> (String, Pod)? {
+    static func parse(logName: String) -> (String, KubernetesPodReference)? {
         guard logName.hasSuffix(".log") else { return nil }
         let stem = logName.dropLast(4)
         let fields = stem.split(separator: "_", omittingEmptySubsequences: false)
@@ -114,7 +97,10 @@ public final class KubernetesNodeFiles: Sendable {
         let container = fields[2][..<dash]
         let id = fields[2][fields[2].index(after: dash)...]
         guard !container.isEmpty, id.count == 64, id.allSatisfy(\.isHexDigit) else { return nil }
-        return (String(id), Pod(namespace: String(fields[1]), name: String(fields[0]), container: String(container)))
+        return (
+            String(id),
+            KubernetesPodReference(namespace: String(fields[1]), name: String(fields[0]), container: String(container))
+        )
     }
 }
 
