@@ -174,18 +174,12 @@ struct IncidentCommandTests {
             .write(to: log, atomically: true, encoding: .utf8)
         let store = "sqlite:" + directory.appendingPathComponent("vigil.sqlite").path
         let alerts = directory.appendingPathComponent("alerts.jsonl")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("vigil-agent")
-        process.arguments = [
-            "run", "--no-ebpf", "--k8s-audit", log.path, "--learn-for", "0s", "--store", store, "--alerts", alerts.path,
-            "--log-level", "warning",
-        ]
-        let errors = directory.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        let agent = try BackgroundAgent(
+            [
+                "run", "--no-ebpf", "--k8s-audit", log.path, "--learn-for", "0s", "--store", store, "--alerts",
+                alerts.path, "--log-level", "warning",
+            ], in: directory)
+        defer { if agent.process.isRunning { kill(agent.process.processIdentifier, SIGKILL) } }
 
         // Let it learn alice's first request, then append an exec into a pod: a story on alice.
         try await Task.sleep(for: .seconds(1))
@@ -201,9 +195,7 @@ struct IncidentCommandTests {
             try await Task.sleep(for: .milliseconds(100))
             incidents = (try? latestIncidentLines(alerts).lines) ?? [:]
         }
-        process.interrupt()
-        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(process.terminationStatus == 0, "stderr: \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
+        #expect(try await agent.stop() == 0, "stderr: \(agent.stderr)")
 
         let (lines, order) = try latestIncidentLines(alerts)
         let id = try #require(order.first, "run reported no incident")

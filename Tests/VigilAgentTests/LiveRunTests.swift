@@ -84,18 +84,12 @@ struct LiveRunTests {
         let events = directory.appendingPathComponent("app-events.jsonl")
         _ = FileManager.default.createFile(atPath: events.path, contents: nil)
         let alerts = directory.appendingPathComponent("alerts.jsonl")
-        let errors = directory.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("vigil-agent")
-        process.arguments = [
-            "run", "--no-ebpf", "--events-follow", events.path, "--learn-for", "1h", "--store", "memory",
-            "--alerts", alerts.path, "--log-level", "warning",
-        ]
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let agent = try BackgroundAgent(
+            [
+                "run", "--no-ebpf", "--events-follow", events.path, "--learn-for", "1h", "--store", "memory",
+                "--alerts", alerts.path, "--log-level", "warning",
+            ], in: directory)
+        defer { if agent.process.isRunning { kill(agent.process.processIdentifier, SIGKILL) } }
 
         // Written after the agent started: it must follow the file, not read it once.
         try await Task.sleep(for: .milliseconds(500))
@@ -119,9 +113,8 @@ struct LiveRunTests {
             try await Task.sleep(for: .milliseconds(100))
             findings = try alertObjects(alerts).filter { $0["type"]?.string == "finding" }
         }
-        process.interrupt()
-        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        #expect(try await agent.stop() == 0, "stderr: \(agent.stderr)")
+        let stderr = agent.stderr
         #expect(
             findings.map { $0["rule"]?["id"]?.string } == ["vigil.application.ssrf-metadata-parameter"], "\(stderr)")
         #expect(findings.first?["layer"]?.string == "application")
