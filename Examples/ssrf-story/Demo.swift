@@ -116,7 +116,7 @@ struct Demo {
                 credentials.token,
             ], log: "metadata.log")
         children.append(server)
-        try waitUntil("the metadata service listens", seconds: 20) {
+        try waitUntil("the metadata service listens", seconds: 60) {
             guard server.isRunning else { throw DemoError("the metadata service stopped:\n" + tail("metadata.log")) }
             return (try? shell("ip netns exec \(ns) ss -ltn")).map { $0.contains("\(Self.metadataAddress):80 ") }
                 == true
@@ -157,7 +157,7 @@ struct Demo {
                 "serve", "--events", work + "/app-events.jsonl", "--port-file", portFile,
             ], log: "shop.log")
         children.append(shop)
-        try waitUntil("the shop listens", seconds: 20) {
+        try waitUntil("the shop listens", seconds: 60) {
             guard shop.isRunning else { throw DemoError("the shop stopped:\n" + tail("shop.log")) }
             return FileManager.default.fileExists(atPath: portFile)
         }

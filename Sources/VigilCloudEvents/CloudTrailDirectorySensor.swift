@@ -54,6 +54,8 @@ public struct CloudTrailCheckpoint: Sendable, Equatable {
     public func save() throws(CloudEventError) {
         var text = Self.header + "\n"
         for file in files { text += file + "\n" }
+        // The checkpoint's folder (`.vigil/` by default) may not exist yet on a first run.
+        try FileIO.makeDirectories(FileIO.parent(of: path))
         try FileIO.writeAtomically(Array(text.utf8), to: path)
     }
 }

@@ -104,6 +104,20 @@ enum FileIO {
         }
     }
 
+    /// Creates `directory` and its missing parents, as `mkdir -p` does.
+    static func makeDirectories(_ directory: String) throws(CloudEventError) {
+        var path = directory.hasPrefix("/") ? "" : "."
+        for component in directory.split(separator: "/") where component != "." {
+            path += "/" + component
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                let code = errno
+                throw CloudEventError(
+                    code: .checkpoint, path: path, message: "cannot create the directory: \(describe(code))",
+                    errno: code)
+            }
+        }
+    }
+
     /// The directory part of a path (`.` when it has none).
     static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -94,6 +94,15 @@ func runUntil(_ count: Int, log: EventLog, symbols: SymbolTable, sensor: some Se
     }
 
     /// A file whose size changes between walks is not read until it stops changing.
+    @Test("a checkpoint in folders that do not exist yet creates them")
+    func checkpointCreatesItsFolders() throws {
+        let root = NSTemporaryDirectory() + "vigil-checkpoint-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var checkpoint = try CloudTrailCheckpoint(path: root + "/state/.vigil/cloudtrail.checkpoint")
+        try checkpoint.add("AWSLogs/1/CloudTrail/us-east-1/2026/11/30/a.json")
+        #expect(try CloudTrailCheckpoint(path: root + "/state/.vigil/cloudtrail.checkpoint").files.count == 1)
+    }
+
     @Test func growingFileWaitsUntilStable() async throws {
         let root = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }

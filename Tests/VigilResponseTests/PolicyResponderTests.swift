@@ -25,7 +25,7 @@ struct PolicyResponderTests {
 
     @Test("dry-run records what it would do, audits it, and leaves the process running")
     func dryRun() async throws {
-        let child = try Child(["/bin/sleep", "30"])
+        let child = try Child(["/bin/sleep", "600"])
         defer { child.stop() }
         var alerts = Alerts()
         let trail = MemoryResponseAuditTrail()
@@ -55,7 +55,7 @@ struct PolicyResponderTests {
 
     @Test("the default policy only reports, and the report is recorded as done")
     func reportOnly() async throws {
-        let child = try Child(["/bin/sleep", "30"])
+        let child = try Child(["/bin/sleep", "600"])
         defer { child.stop() }
         var alerts = Alerts()
         let responder = PolicyResponder(mode: .on, actuator: LinuxActuator(), symbols: alerts.symbols)
@@ -68,7 +68,7 @@ struct PolicyResponderTests {
 
     @Test("kill sends SIGKILL to the process")
     func kill() async throws {
-        let child = try Child(["/bin/sleep", "30"])
+        let child = try Child(["/bin/sleep", "600"])
         defer { child.stop() }
         var alerts = Alerts()
         let responder = try responder("kill", mode: .on, alerts: alerts)
@@ -81,7 +81,7 @@ struct PolicyResponderTests {
 
     @Test("stop ends a process that honours SIGTERM with SIGTERM")
     func stopPolite() async throws {
-        let child = try Child(["/bin/sleep", "30"])
+        let child = try Child(["/bin/sleep", "600"])
         defer { child.stop() }
         var alerts = Alerts()
         let responder = try responder("stop", mode: .on, extra: "    grace: 2s\n", alerts: alerts)
@@ -94,7 +94,7 @@ struct PolicyResponderTests {
 
     @Test("stop sends SIGKILL after the grace period to a process that ignores SIGTERM")
     func stopStubborn() async throws {
-        let child = try Child(["/bin/sleep", "30"], ignoreTERM: true)
+        let child = try Child(["/bin/sleep", "600"], ignoreTERM: true)
         defer { child.stop() }
         var alerts = Alerts()
         let responder = try responder("stop", mode: .on, extra: "    grace: 300ms\n", alerts: alerts)
@@ -109,7 +109,7 @@ struct PolicyResponderTests {
 
     @Test("pause stops the process; undo resumes it; both are audited under the alert")
     func pauseAndResume() async throws {
-        let child = try Child(["/bin/sleep", "30"])
+        let child = try Child(["/bin/sleep", "600"])
         defer { child.stop() }
         var alerts = Alerts()
         let trail = MemoryResponseAuditTrail()
@@ -138,7 +138,7 @@ struct PolicyResponderTests {
 
     @Test("a reused identity (right pid, wrong start time) is refused and the process is not touched")
     func reusedIdentity() async throws {
-        let child = try Child(["/bin/sleep", "30"])
+        let child = try Child(["/bin/sleep", "600"])
         defer { child.stop() }
         var alerts = Alerts()
         let responder = try responder("kill", mode: .on, alerts: alerts)
@@ -159,7 +159,7 @@ struct PolicyResponderTests {
 
     @Test("a process that has exited gives a failed record")
     func goneProcess() async throws {
-        let child = try Child(["/bin/sleep", "30"])
+        let child = try Child(["/bin/sleep", "600"])
         child.stop()
         var alerts = Alerts()
         let responder = try responder("kill", mode: .on, alerts: alerts)
@@ -170,7 +170,7 @@ struct PolicyResponderTests {
 
     @Test("enforce_seccomp fails for a process that vigil-exec --supervise did not start, and changes nothing")
     func seccompUnsupervised() async throws {
-        let child = try Child(["/bin/sleep", "30"])
+        let child = try Child(["/bin/sleep", "600"])
         defer { child.stop() }
         var alerts = Alerts()
         let responder = try responder("enforce_seccomp", mode: .on, alerts: alerts)
@@ -223,8 +223,8 @@ struct PolicyResponderTests {
 
     @Test("an incident is answered at its root cause's process")
     func incidentRootCause() async throws {
-        let root = try Child(["/bin/sleep", "30"])
-        let other = try Child(["/bin/sleep", "30"])
+        let root = try Child(["/bin/sleep", "600"])
+        let other = try Child(["/bin/sleep", "600"])
         defer {
             root.stop()
             other.stop()
@@ -249,8 +249,8 @@ struct PolicyResponderTests {
         let filesystem = try CgroupFilesystem.locateV2()
         let cgroup = try Cgroup.create("/vigil-response-test-\(getpid())", in: filesystem)
         defer { try? cgroup.remove() }
-        let first = try Child(["/bin/sleep", "30"])
-        let second = try Child(["/bin/sleep", "30"])
+        let first = try Child(["/bin/sleep", "600"])
+        let second = try Child(["/bin/sleep", "600"])
         defer {
             first.stop()
             second.stop()
@@ -274,7 +274,7 @@ struct PolicyResponderTests {
         try requireRoot("creates a cgroup")
         let filesystem = try CgroupFilesystem.locateV2()
         let cgroup = try Cgroup.create("/vigil-response-test-pause-\(getpid())", in: filesystem)
-        let child = try Child(["/bin/sleep", "30"])
+        let child = try Child(["/bin/sleep", "600"])
         defer {
             try? cgroup.thaw()
             child.stop()
@@ -312,7 +312,7 @@ struct QuarantineResponderTests {
         try requireRoot("creates a cgroup and attaches BPF programs")
         let filesystem = try CgroupFilesystem.locateV2()
         let quarantine = try NetworkQuarantine(filesystem: filesystem, path: "/vigil-response-quarantine-\(getpid())")
-        let child = try Child(["/bin/sleep", "30"])
+        let child = try Child(["/bin/sleep", "600"])
         defer {
             child.stop()
             quarantine.close()
@@ -344,7 +344,7 @@ struct QuarantineResponderTests {
 
     @Test("without a quarantine, quarantine fails and says why")
     func noQuarantine() async throws {
-        let child = try Child(["/bin/sleep", "30"])
+        let child = try Child(["/bin/sleep", "600"])
         defer { child.stop() }
         var alerts = Alerts()
         let responder = PolicyResponder(
