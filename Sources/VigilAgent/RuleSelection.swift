@@ -1,4 +1,5 @@
 import VigilCore
+import VigilProfiles
 import VigilRules
 
 /// Which rules the agent runs beside the behavioral profiles: Vigil's built-in pack, rule files, or both.
@@ -57,12 +58,17 @@ public struct RuleSelection: Sendable {
         return rules
     }
 
-    /// The engine's detectors: the profiles' detector, then the rules' detector, both run on every batch.
+    /// The engine's detectors: the profiles' detector and the rules' detector, both run on every batch.
     ///
-    /// With no enabled rule the profiles' factory is returned as it is, with no chain around it.
-    static func detectors(profiles: @escaping DetectorFactory, rules: RuleSet) -> DetectorFactory {
+    /// The rules' detector consults `book` for rules with a profile dependency, so it inspects each batch
+    /// before the profiles' detector learns it (a ``ProfileReadingChain``): a rule sees each profile as it
+    /// stood before the batch, and during learning the first occurrence of a behavior is not yet held when
+    /// the rule looks. Findings keep their order: the profiles' first, then the rules'. With no enabled rule
+    /// the profiles' factory is returned as it is, with no chain around it.
+    static func detectors(profiles book: ProfileBook, rules: RuleSet) -> DetectorFactory {
+        let profiles = book.detectorFactory
         guard !rules.rules.isEmpty else { return profiles }
-        let rulesFactory = rules.detectorFactory
-        return { shard in DetectorChain([profiles(shard), rulesFactory(shard)]) }
+        let rulesFactory = rules.detectorFactory(profiles: book.viewFactory)
+        return { shard in ProfileReadingChain(profiles: profiles(shard), readers: [rulesFactory(shard)]) }
     }
 }

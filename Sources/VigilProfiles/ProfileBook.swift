@@ -7,7 +7,8 @@ import VigilCore
 /// shard, so partitions are never shared between threads and the per-event path takes no lock. Use the
 /// book with engines of ``shardCount`` shards. Methods that read or change profiles directly (``load(_:)``,
 /// ``completeAll()``, ``profiles``) must be called while no engine runs; while one runs, ask for a
-/// snapshot (``snapshot(timeout:)``), which each shard hands over at its next batch boundary.
+/// snapshot (``snapshot(timeout:)``), which each shard hands over at its next batch boundary. Other detectors
+/// of a shard (the rule detector) read its partition through the shard's view (``viewFactory``).
 public final class ProfileBook: @unchecked Sendable {
     /// One subject's profile and the detector's caches for it.
     final class Entry {

@@ -22,10 +22,21 @@ public struct RuleSet: Sendable {
         return (RuleSet(rules: compiled.rules), compiled)
     }
 
-    /// A factory of per-shard detectors over the engine's symbol table.
+    /// A factory of per-shard detectors over the engine's symbol table, with no profiles to consult: every
+    /// match is reported, whatever the rule's ``Rule/profile`` dependency.
     public var detectorFactory: DetectorFactory {
         let rules = self.rules
         return { shard in RuleDetector(rules: rules, symbols: shard.symbols) }
+    }
+
+    /// A factory of per-shard detectors that honour each rule's ``Rule/profile`` dependency, asking the
+    /// shard's view from `profiles` (see ``ProfileDependency``).
+    ///
+    /// Run each detector before the shard's profile detector, in a `ProfileReadingChain`, so that it sees
+    /// the profiles as they were before the batch was learned.
+    public func detectorFactory(profiles: @escaping ProfileViewFactory) -> DetectorFactory {
+        let rules = self.rules
+        return { shard in RuleDetector(rules: rules, symbols: shard.symbols, profiles: profiles(shard)) }
     }
 }
 
@@ -44,6 +55,10 @@ public enum BuiltinRules {
 ///
 /// Rules are indexed by event kind when the detector is made; evaluating an event allocates nothing unless
 /// a rule matches (the finding) or the event brings text the shard has not seen (interned once).
+///
+/// Given a shard's ``ProfileView``, the detector honours each rule's ``Rule/profile`` dependency (see
+/// ``ProfileDependency``): it asks the view only after a rule with a dependency matched, so rules without
+/// one, and events that match nothing, never reach the profiles. Without a view every match is reported.
 public struct RuleDetector: Detector {
     /// What is needed once a rule matched; kept apart from the predicates so the per-event loop touches
     /// only those.
@@ -56,10 +71,13 @@ public struct RuleDetector: Detector {
     private let reportsByKind: [[Int]]
     private let reports: [Report]
     private let reader: FieldReader
+    private let profiles: (any ProfileView)?
 
-    /// Compiles `rules` for one shard.
-    public init(rules: [Rule], symbols: SymbolTable) {
+    /// Compiles `rules` for one shard; `profiles` is the shard's view of the profiles that rules with a
+    /// ``Rule/profile`` dependency consult (nil: report every match).
+    public init(rules: [Rule], symbols: SymbolTable, profiles: (any ProfileView)? = nil) {
         reader = FieldReader(symbols: symbols)
+        self.profiles = profiles
         var predicatesByKind = [[Predicate]](repeating: [], count: EventKind.counterSlots)
         var reportsByKind = [[Int]](repeating: [], count: EventKind.counterSlots)
         var reports: [Report] = []
@@ -85,6 +103,7 @@ public struct RuleDetector: Detector {
                 for index in predicates.indices where predicates[index].evaluate(event, reader) {
                     let report = reports[reportsByKind[kind][index]]
                     let rule = report.rule
+                    if rule.profile != .none, let profiles, !rule.profile.admits(event, profiles) { continue }
                     findings.append(
                         Finding(
                             severity: rule.severity, rule: RuleReference(id: rule.id, name: rule.name),

@@ -1,13 +1,37 @@
 import VigilCore
 
-/// How a rule relates to the workload's or principal's behavioral profile.
+/// How a rule relates to the behavioral profile of the event's subject: its workload's profile, or its
+/// principal's for cloud and Kubernetes events.
+///
+/// The rule detector consults the profile only when it is given a ``ProfileView`` (the agent gives it the
+/// profile book's) and only after the rule's condition matched. It reads the profile as it stood before
+/// the event's batch was learned: the rule detector runs before the profile detector on each batch (a
+/// `ProfileReadingChain`), so during learning the first occurrence of a behavior is not yet held when
+/// the rule looks, although the profile learns it right after. "Held" means what the profile detector
+/// means: nothing in the event is new to the profile (a part that overflowed its bound holds everything).
+/// Without a view, every match is reported, whatever the dependency.
 public enum ProfileDependency: String, Sendable, CaseIterable {
     /// The rule fires whatever the profile says.
     case none
-    /// The rule fires only once the profile is completed (a rule about "new" behavior).
+    /// The rule is about new behavior: it fires only once the profile is completed, and only for a match
+    /// the completed profile does not hold. While the profile learns (or when the subject has none yet) it
+    /// stays quiet: the profile detector learns the behavior instead.
     case completed
     /// What the profile learned suppresses the rule: a match the profile already holds is not reported.
+    /// It applies in every state of the profile, so learned entries suppress even before completion; a
+    /// match the profile does not hold fires, during learning too (including the first occurrence of a
+    /// behavior the profile is about to learn: nothing is known yet to suppress it).
     case suppressed
+
+    /// Whether a match on `event` of a rule with this dependency is reported, as `profiles` say.
+    @inlinable
+    public func admits(_ event: Event, _ profiles: some ProfileView) -> Bool {
+        switch self {
+        case .none: return true
+        case .completed: return profiles.isCompleted(event) && !profiles.holds(event)
+        case .suppressed: return !profiles.holds(event)
+        }
+    }
 }
 
 /// An exception of a rule: matches of the listed field values are not reported (Falco's `exceptions`).
