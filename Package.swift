@@ -447,7 +447,10 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilRulesTests",
-            dependencies: ["VigilRules", "VigilCore", "VigilTestKit", "VigilAuditLog", "VigilCloudEvents"],
+            dependencies: [
+                "VigilRules", "VigilCore", "VigilTestKit", "VigilAuditLog", "VigilCloudEvents", "VigilCorrelation",
+                "VigilProfiles",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -115,7 +115,7 @@ public struct Replay: Sendable {
         }
         let engine = Engine(
             configuration: configuration, symbols: symbols, sensors: [detect.sensor],
-            detectors: RuleSelection.detectors(profiles: book, rules: ruleSet),
+            detectors: RuleSelection.detectors(profiles: book, rules: ruleSet, node: correlation?.node),
             correlator: IncidentWiring.correlator(correlation, symbols: symbols), outputs: outputs, logger: logger)
         try await progress.watch(engine, phase: "detect")
         // Workloads first seen while detecting started learning; keep what they learned.

@@ -1,4 +1,5 @@
 import VigilCore
+import VigilCorrelation
 import VigilProfiles
 import VigilRules
 
@@ -64,11 +65,16 @@ public struct RuleSelection: Sendable {
     /// before the profiles' detector learns it (a ``ProfileReadingChain``): a rule sees each profile as it
     /// stood before the batch, and during learning the first occurrence of a behavior is not yet held when
     /// the rule looks. Findings keep their order: the profiles' first, then the rules'. With no enabled rule
-    /// the profiles' factory is returned as it is, with no chain around it.
-    static func detectors(profiles book: ProfileBook, rules: RuleSet) -> DetectorFactory {
+    /// the profiles' factory is returned as it is, with no chain around it. With the node's identity, a
+    /// ``NodeCredentialDetector`` flags its role's credentials used from elsewhere.
+    static func detectors(profiles book: ProfileBook, rules: RuleSet, node: NodeIdentity? = nil) -> DetectorFactory {
         let profiles = book.detectorFactory
-        guard !rules.rules.isEmpty else { return profiles }
-        let rulesFactory = rules.detectorFactory(profiles: book.viewFactory)
-        return { shard in ProfileReadingChain(profiles: profiles(shard), readers: [rulesFactory(shard)]) }
+        let rulesFactory = rules.rules.isEmpty ? nil : rules.detectorFactory(profiles: book.viewFactory)
+        let nodeFactory = NodeCredentialDetector.factory(node: node)
+        guard rulesFactory != nil || nodeFactory != nil else { return profiles }
+        return { shard in
+            ProfileReadingChain(
+                profiles: profiles(shard), readers: [rulesFactory, nodeFactory].compactMap { $0?(shard) })
+        }
     }
 }

@@ -171,6 +171,38 @@ struct ReplayCommandTests {
             "\(falco.stdout)")
     }
 
+    @Test(
+        "Stratus ec2-steal-instance-credentials with the node's identity: the stolen role's use is one story from SSM")
+    func stolenInstanceCredentials() throws {
+        let file =
+            packageRoot.deletingLastPathComponent().path
+            + "/shared/data/cloudtrail/stratus-red-team/detonation-logs/"
+            + "aws.credential-access.ec2-steal-instance-credentials.json"
+        let run = try runAgent([
+            "replay", "--detect", file, "--store", "memory", "--node-role",
+            "arn:aws:iam::017622104382:role/stratus-red-team-ec2-steal-credentials-role", "--node-address", "10.0.1.23",
+            "--node-instance", "i-786a3A8B5C0d92eF4",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let alerts = try run.stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        let stolen = try #require(
+            alerts.first { $0["rule"]?["id"]?.string == "vigil.cloud.instance-credentials-outside-node" },
+            "\(run.stdout)")
+        #expect(stolen["mitre"]?["technique"]?.string == "T1552.005")
+        #expect(
+            stolen["explanation"]?.string?.contains("from 18.236.253.47, which is not the node (10.0.1.23)") == true)
+        // The operator's SSM command from the same address is the entry point of the story.
+        let incident = try #require(alerts.last { $0["type"]?.string == "incident" })
+        let ssm = try #require(alerts.first { $0["rule"]?["id"]?.string == "vigil.cloud.ssm-command" })
+        #expect(incident["root_cause"]?.string == ssm["id"]?.string)
+        let summaries = incident["steps"]?.array?.compactMap { $0["summary"]?.string } ?? []
+        #expect(summaries.contains { $0.contains("credential exfiltration") }, "\(summaries)")
+
+        // Without the node's identity nothing says the credentials left the node.
+        let blind = try runAgent(["replay", "--detect", file, "--store", "memory"])
+        #expect(!blind.stdout.contains("instance-credentials-outside-node"))
+    }
+
     @Test("without --learn nothing that needs a profile fires")
     func withoutLearning() throws {
         let directory = try temporaryDirectory()

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilCloudEvents
 import VigilCore
+import VigilCorrelation
 import VigilRules
 
 // Stratus Red Team detonation logs (cloudtrail/stratus-red-team, DataDog/stratus-red-team @7c9a7a5a,
@@ -29,11 +30,16 @@ enum StratusData {
     /// Techniques whose detonation a stateless rule on Vigil's current cloud events cannot tell from normal
     /// use, and why. The test expects them to fail; it fails if one starts passing, so that this list stays
     /// true.
-    static let knownGaps: [String: String] = [
-        "aws.credential-access.ec2-steal-instance-credentials":
-            "the signal is an instance role's session (its name is the instance id) used from outside the instance; "
-            + "events drop the session name and the comparison of source addresses needs state. The detonation's "
-            + "SendCommand is reported, as execution (T1651)."
+    static let knownGaps: [String: String] = [:]
+
+    /// Detonations whose signal needs the identity of the node the agent runs on, given as an operator gives it
+    /// (`--node-role`, `--node-address`): the instance role's credentials used from outside the instance are
+    /// flagged by the ``NodeCredentialDetector`` beside the pack.
+    static let nodes: [String: NodeIdentity] = [
+        "aws.credential-access.ec2-steal-instance-credentials": NodeIdentity(
+            instanceID: "i-786a3A8B5C0d92eF4",
+            roleARN: "arn:aws:iam::017622104382:role/stratus-red-team-ec2-steal-credentials-role",
+            addresses: [IPAddress("10.0.1.23")!])
     ]
 
     /// The techniques with a detonation log, with their tactics and techniques.
@@ -92,7 +98,12 @@ enum StratusData {
         #expect(skipped.total == 0, "\(technique.id): \(skipped.messages)")
         #expect(!events.isEmpty, "\(technique.id) has no record")
         var runner = PackRunner(symbols: symbols)
-        return runner.findings(events).flatMap { $0 }
+        var findings = runner.findings(events).flatMap { $0 }
+        if let node = nodes[technique.id] {
+            var detector = NodeCredentialDetector(node: node, symbols: symbols)
+            detector.inspect(EventBatch(events), into: &findings)
+        }
+        return findings
     }
 
     static func detected(_ technique: StratusTechnique, by findings: [Finding]) -> Bool {
