@@ -203,6 +203,44 @@ struct ReplayCommandTests {
         #expect(!blind.stdout.contains("instance-credentials-outside-node"))
     }
 
+    @Test("a Stratus detonation joined with a workload sequence: SSM command, metadata fetch on the node, stolen use")
+    func cloudAndWorkloadStory() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cloud =
+            packageRoot.deletingLastPathComponent().path
+            + "/shared/data/cloudtrail/stratus-red-team/detonation-logs/"
+            + "aws.credential-access.ec2-steal-instance-credentials.json"
+        // What the node saw between the SSM command (08:23:24) and the stolen credentials' use (08:23:55): the
+        // command's shell, in a container, fetching the role's credentials from the metadata service.
+        let symbols = SymbolTable()
+        var builder = EventBuilder(symbols: symbols, start: RFC3339.parse("2024-08-02T08:23:30Z")!, step: 500_000_000)
+        let agent = builder.workload(deployment: "ssm-worker")
+        var fetch = builder.connect(pid: 7_001, to: "169.254.169.254", port: 80, workload: agent)
+        fetch.container = symbols.intern(String(repeating: "5e", count: 32))
+        let workload = directory.appendingPathComponent("node.jsonl")
+        try writeEvents([fetch], symbols: symbols, to: workload)
+
+        let run = try runAgent([
+            "replay", "--detect", cloud, workload.path, "--store", "memory", "--node-role",
+            "arn:aws:iam::017622104382:role/stratus-red-team-ec2-steal-credentials-role", "--node-address", "10.0.1.23",
+            "--node-instance", "i-786a3A8B5C0d92eF4",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let alerts = try run.stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        var latest: [String: JSONValue] = [:]
+        for alert in alerts where alert["type"]?.string == "incident" { latest[alert["id"]?.string ?? ""] = alert }
+        #expect(latest.count == 1, "one story: \(latest.keys.sorted())")
+        let incident = try #require(latest.values.first)
+        let layers = incident["steps"]?.array?.compactMap { $0["layer"]?.string } ?? []
+        #expect(layers.first == "cloud" && layers.contains("workload"), "\(layers)")
+        let ssm = try #require(alerts.first { $0["rule"]?["id"]?.string == "vigil.cloud.ssm-command" })
+        #expect(incident["root_cause"]?.string == ssm["id"]?.string, "the SSM command is the entry point")
+        let narrative = incident["narrative"]?.string ?? ""
+        #expect(narrative.contains("connected to the metadata service"), "\(narrative)")
+        #expect(narrative.contains("credential exfiltration"), "\(narrative)")
+    }
+
     @Test("without --learn nothing that needs a profile fires")
     func withoutLearning() throws {
         let directory = try temporaryDirectory()
