@@ -143,8 +143,16 @@ struct Demo {
         say("vigil-agent running (pid \(agent.processIdentifier)): eBPF sensor, application events, CloudTrail")
     }
 
+    /// Where the shop's binary is installed for the run, as a container image would hold it: not under /tmp,
+    /// where a checkout may live, since a program run from /tmp is itself a finding (a dropper's habit).
+    static let installFolder = "/var/lib/vigil-ssrf-demo"
+
     /// Starts the shop in a cgroup named like a docker container's, so that Vigil sees it as a container.
     private mutating func startShop() async throws -> Int {
+        try? FileManager.default.removeItem(atPath: Self.installFolder)
+        try FileManager.default.createDirectory(atPath: Self.installFolder, withIntermediateDirectories: true)
+        let shopBinary = Self.installFolder + "/ssrf-story"
+        try FileManager.default.copyItem(atPath: binaries + "/ssrf-story", toPath: shopBinary)
         let filesystem = try CgroupFilesystem.locateV2()
         let id = (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: 0...UInt64.max)) }.joined()
         let group = try Cgroup.create("vigil-ssrf-demo/docker-\(id).scope", in: filesystem)
@@ -153,7 +161,7 @@ struct Demo {
         let shop = try spawn(
             "/bin/sh",
             [
-                "-c", "echo $$ > \(group.absolutePath)/cgroup.procs && exec \"$0\" \"$@\"", binaries + "/ssrf-story",
+                "-c", "echo $$ > \(group.absolutePath)/cgroup.procs && exec \"$0\" \"$@\"", shopBinary,
                 "serve", "--events", work + "/app-events.jsonl", "--port-file", portFile,
             ], log: "shop.log")
         children.append(shop)
@@ -357,6 +365,7 @@ struct Demo {
             child.waitUntilExit()
         }
         removeNamespace()
+        try? FileManager.default.removeItem(atPath: Self.installFolder)
         if let cgroup {
             try? cgroup.remove()
             try? Cgroup(existing: "vigil-ssrf-demo", in: cgroup.filesystem).remove()

@@ -42,7 +42,8 @@ struct SSRFStoryTests {
         #expect(techniques.isSuperset(of: ["T1190", "T1552.005", "T1136.003", "T1098.003", "T1530"]), "\(techniques)")
         let narrative = incident["narrative"]?.string ?? ""
         #expect(narrative.contains("/preview?url=http://169.254.169.254/"), "\(narrative)")
-        #expect(narrative.contains("created IAM user backup-svc from 203.0.113.7"), "\(narrative)")
+        #expect(narrative.contains("created IAM user backup-svc"), "\(narrative)")
+        #expect(narrative.contains("from 203.0.113.7"), "\(narrative)")
         #expect(narrative.contains("credential exfiltration"), "\(narrative)")
 
         // The stolen credentials came back before the response; after it, the shop cannot connect out.
