@@ -408,10 +408,11 @@ extension EBPFSensorTests {
     @Test("a small ring flooded with opens still carries every exec: the last quarter is kept for rare kinds")
     func ringKeepsRoomForExecs() async throws {
         guard kernelTestsAllowed() else { return }
-        // 64 KiB: the kept quarter holds four exec records (their string slots make them about 3.3 KiB), so
-        // the execs of other processes running meanwhile (a test suite in parallel) do not crowd this one out.
+        // 128 KiB: the kept quarter holds about nine exec records (their string slots make them about 3.3 KiB),
+        // so the execs of other processes running meanwhile (a test suite in parallel) do not crowd these out;
+        // the two flooders still fill the rest many times over between polls.
         let configuration = EBPFSensorConfiguration(
-            ringBufferBytes: 65536, pollInterval: .milliseconds(200), syscallUsageInterval: .seconds(1))
+            ringBufferBytes: 131_072, pollInterval: .milliseconds(200), syscallUsageInterval: .seconds(1))
         // Two flooding processes keep the ring full of opens while the script runs /bin/true 20 times.
         let script = """
             import os, signal, time
@@ -442,8 +443,9 @@ extension EBPFSensorTests {
             else { return nil }
             return ArgumentList.split(run.text(fields.arguments)).last
         }
+        // Every exec of this test arrives. (Other processes' execs may still be lost when a parallel suite runs
+        // more than the kept quarter holds at once: the count covers the whole machine.)
         #expect(Set(bursts) == Set((0..<20).map { "vigil-burst-\($0)" }), "execs lost: \(run.sensor)")
-        #expect(run.sensor.kernelDrops[.processExec] == nil)
     }
 
     @Test("under a flood faster than the reader, the sensor still stops promptly when asked")
