@@ -99,7 +99,13 @@ final class ChildProcess {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+        var result = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+        // A program the test has just written can be "busy" for a moment: a child another test forks meanwhile
+        // inherits the copy's write descriptor until it execs. Wait for that to pass.
+        for _ in 0..<100 where result == ETXTBSY {
+            usleep(20_000)
+            result = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+        }
         try #require(result == 0, "posix_spawn \(executable) failed: errno \(result)")
         self.pid = pid
     }
