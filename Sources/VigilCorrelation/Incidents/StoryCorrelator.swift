@@ -33,19 +33,36 @@ public struct StoryCorrelator: Correlator {
     private struct Step {
         var step: IncidentStep
         var finding: Finding?
+        // Whether the summary tells the step as it is: it is written when the story is reported, not on every
+        // repeat. Until then `latest` holds the step's latest repeat, if any.
+        var summarized: Bool
+        var latest: Finding?
         var count: Int
-        var key: String
+        // Nil for a derived step.
+        var key: StepKey?
         var lastTime: Int64
         var order: Int
     }
 
+    /// What repeats are counted on. The layer is part of it: a deviation seen by the application and the same
+    /// one seen by the kernel are two views, two steps.
+    private struct StepKey: Hashable {
+        var rule: String
+        var layer: Layer
+        var subject: String
+    }
+
     private struct Story {
+        // The order in which stories opened: reports of one call come in that order.
+        var serial: Int
         var id: String
         var firstTime: Int64
         var lastTime: Int64
         var steps: [Step] = []
-        var stepByKey: [String: Int] = [:]
+        var stepByKey: [StepKey: Int] = [:]
         var entities: [Entity] = []
+        // The graph node of each entity, when it was added.
+        var nodes: [EntityGraph.NodeReference] = []
         var severity = Severity.info
         var exfiltrations: Set<IPAddress> = []
         var extraFindings = 0
@@ -54,6 +71,44 @@ public struct StoryCorrelator: Correlator {
         var reportedFindings = 0
 
         var findingCount: Int { steps.reduce(0) { $0 + $1.count } }
+
+        /// A lone low finding waits for company when so configured.
+        func isHeld(holdingLoneLow: Bool) -> Bool {
+            holdingLoneLow && steps.count == 1 && severity <= .low && exfiltrations.isEmpty
+        }
+
+        /// The incident telling the story; its steps' summaries must be written.
+        func incident(_ narrative: Narrative) -> Incident {
+            // Sorted by index: a step holds its findings, too big to move around.
+            let all = steps
+            let order = all.indices.sorted {
+                (all[$0].step.time, all[$0].order) < (all[$1].step.time, all[$1].order)
+            }
+            let ordered = order.map { all[$0].step }
+            let findings = order.compactMap { all[$0].finding }
+            var severity = severity
+            if let first = ordered.first?.layer, ordered.contains(where: { $0.layer != first }) {
+                // Two layers or more corroborate.
+                severity = severity.raised
+            }
+            if !exfiltrations.isEmpty { severity = max(severity, .high) }
+            var incident = Incident(
+                id: id, severity: severity, title: "", rootCause: findings.first?.id ?? "", steps: ordered,
+                entities: entities, findings: findings)
+            incident.title = narrative.title(incident)
+            incident.narrative = narrative.render(incident, repeats: order.map { max(1, all[$0].count) })
+            return incident
+        }
+
+        /// Writes the summaries of the steps that repeated since they were last written.
+        mutating func summarize(_ writer: PhraseWriter) {
+            for index in steps.indices where !steps[index].summarized {
+                guard let finding = steps[index].latest ?? steps[index].finding else { continue }
+                steps[index].step.summary = writer.phrase(finding, count: steps[index].count).line
+                steps[index].summarized = true
+                steps[index].latest = nil
+            }
+        }
     }
 
     /// The settings.
@@ -66,11 +121,24 @@ public struct StoryCorrelator: Correlator {
     private let reader: FactReader
     private let writer: PhraseWriter
     private let narrative: Narrative
-    private var stories: [Int: Story] = [:]
+    // The open stories by slot (nil: free), each slot's incarnation, the free slots.
+    private var stories: [Story?] = []
+    private var storyStamps: [UInt32] = []
+    private var freeStories: [Int32] = []
+    private var openCount = 0
     // The stories by last activity, least recent first, so that expiry and the bound on open stories find
     // the stories to close without scanning them all on every call.
     private var activity = ActivityHeap()
-    private var owner: [Entity: Int] = [:]
+    // The story owning each graph node, by slot; and the owners of entities the graph evicted while their story
+    // was open, given back when the entity is seen again.
+    private var owner: [StoryID] = []
+    private var detached: [Entity: StoryID] = [:]
+    // Reused on every finding: the finding's nodes, the nodes its search reached, the stories it reached.
+    private var start: [EntityGraph.NodeReference] = []
+    private var reached: ContiguousArray<Int32> = []
+    private var checked: [StoryID] = []
+    private var joined: [StoryID] = []
+    private var evictions: [(slot: Int32, entity: Entity)] = []
     private var nextSerial = 0
     private var now = Int64.min
     private var nextOrder = 0
@@ -85,93 +153,162 @@ public struct StoryCorrelator: Correlator {
     }
 
     /// How many incidents are open.
-    public var openIncidents: Int { stories.count }
+    public var openIncidents: Int { openCount }
 
     /// Takes new findings; appends the incidents they opened or grew, and those that closed with changes
     /// not yet reported.
     public mutating func correlate(_ findings: [Finding], into incidents: inout [Incident]) {
-        var touched: [Int] = []
+        var touched: [StoryID] = []
         for finding in findings {
-            let serial = take(finding)
-            if !touched.contains(serial) { touched.append(serial) }
+            let story = take(finding)
+            if !touched.contains(story) { touched.append(story) }
         }
-        for serial in touched.sorted() where stories[serial] != nil {
-            guard let story = stories[serial], story.steps.count > story.reportedSteps, !isHeld(story) else {
-                continue
-            }
-            report(serial, into: &incidents)
+        for story in inOpeningOrder(touched) {
+            let slot = Int(story.slot)
+            guard stories[slot]!.steps.count > stories[slot]!.reportedSteps,
+                !stories[slot]!.isHeld(holdingLoneLow: configuration.holdLoneLow)
+            else { continue }
+            report(story, into: &incidents)
         }
         closeExpired(into: &incidents)
     }
 
     /// Appends every open incident with changes not yet reported, and closes them all.
     public mutating func finish(into incidents: inout [Incident]) {
-        for serial in stories.keys.sorted() { close(serial, into: &incidents) }
+        let open = stories.indices.compactMap { slot in
+            stories[slot] == nil ? nil : StoryID(slot: Int32(slot), stamp: storyStamps[slot])
+        }
+        for story in inOpeningOrder(open) { close(story, into: &incidents) }
         activity = ActivityHeap()
     }
 
     // MARK: - Joining
 
-    private mutating func take(_ finding: Finding) -> Int {
+    private mutating func take(_ finding: Finding) -> StoryID {
         statistics.findings += 1
         now = max(now, finding.time)
         let facts = reader.facts(of: finding)
-        for entity in facts.entities { graph.add(entity, at: finding.time) }
-        for (a, b) in facts.links { graph.link(a, b, at: finding.time) }
+        // Each entity is hashed once, here; the rest goes by node. The graph evicts only once the finding is
+        // taken, so that these nodes stay valid until then.
+        start.removeAll(keepingCapacity: true)
+        for entity in facts.entities { start.append(node(entity, at: finding.time)) }
+        for (a, b) in facts.links {
+            let first = facts.entities.firstIndex(of: a).map { start[$0] } ?? node(a, at: finding.time)
+            let second = facts.entities.firstIndex(of: b).map { start[$0] } ?? node(b, at: finding.time)
+            graph.link(first, second, at: finding.time)
+        }
         let window = configuration.window.nanoseconds
         let since = finding.time &- window
-        var serials: [Int] = []
-        var checked: [Int] = []
-        for entity in graph.reachable(from: facts.entities, since: since, limit: configuration.maximumSearchNodes) {
-            // Most entities reached belong to one story: look each story up once.
-            guard let serial = owner[entity], !checked.contains(serial) else { continue }
-            checked.append(serial)
-            guard let story = stories[serial] else { continue }
-            if story.lastTime >= since && story.firstTime <= finding.time &+ window { serials.append(serial) }
+        graph.search(from: start, since: since, limit: configuration.maximumSearchNodes, into: &reached)
+        joined.removeAll(keepingCapacity: true)
+        checked.removeAll(keepingCapacity: true)
+        for slot in reached {
+            // Most nodes reached belong to one story: look each story up once.
+            let story = owner[Int(slot)]
+            guard isOpen(story), !checked.contains(story) else { continue }
+            checked.append(story)
+            let slot = Int(story.slot)
+            if stories[slot]!.lastTime >= since && stories[slot]!.firstTime <= finding.time &+ window {
+                joined.append(story)
+            }
         }
         // The oldest story absorbs the others: its id is the one already reported first.
-        serials.sort { stories[$0]!.firstTime < stories[$1]!.firstTime }
-        let serial = serials.first ?? open(at: finding.time)
-        for other in serials.dropFirst() { merge(other, into: serial) }
-        add(finding, facts, to: serial)
-        return serial
+        joined.sort { stories[Int($0.slot)]!.firstTime < stories[Int($1.slot)]!.firstTime }
+        let story = joined.first ?? open(at: finding.time)
+        for other in joined.dropFirst() { merge(other, into: story) }
+        add(finding, facts, to: story)
+        evictNodes()
+        return story
     }
 
-    private mutating func open(at time: Int64) -> Int {
+    /// The node of `entity`, added to the graph (or refreshed) as seen at `time`. An entity the graph
+    /// evicted while its story was open gets its owner back.
+    private mutating func node(_ entity: Entity, at time: Int64) -> EntityGraph.NodeReference {
+        let (node, inserted) = graph.insert(entity, at: time)
+        if graph.slotCount > owner.count {
+            owner.append(contentsOf: repeatElement(.none, count: graph.slotCount - owner.count))
+        }
+        if inserted { owner[Int(node.slot)] = detached.isEmpty ? .none : detached.removeValue(forKey: entity) ?? .none }
+        return node
+    }
+
+    /// Keeps the graph within its capacity; an evicted entity owned by an open story keeps its owner aside.
+    private mutating func evictNodes() {
+        guard graph.count > graph.capacity else { return }
+        evictions.removeAll(keepingCapacity: true)
+        graph.evictIfNeeded(into: &evictions)
+        for (slot, entity) in evictions {
+            let story = owner[Int(slot)]
+            owner[Int(slot)] = .none
+            if isOpen(story) { detached[entity] = story }
+        }
+        if detached.count > graph.capacity {
+            // Owners of entities past a story's list of entities are not cleared when it closes.
+            detached = detached.filter { isOpen($0.value) }
+        }
+    }
+
+    /// Sets the owner of a story's entity when `condition` holds of its owner, wherever the entity is now: in
+    /// the graph, or evicted from it.
+    private mutating func setOwner(
+        _ entity: Entity, _ node: EntityGraph.NodeReference, to story: StoryID,
+        when condition: (StoryID) -> Bool = { _ in true }
+    ) {
+        if graph.isCurrent(node) {
+            if condition(owner[Int(node.slot)]) { owner[Int(node.slot)] = story }
+        } else if let current = graph.reference(of: entity) {
+            // Evicted, then seen again: the entity has a new node.
+            if condition(owner[Int(current.slot)]) { owner[Int(current.slot)] = story }
+        } else if condition(detached[entity] ?? .none) {
+            detached[entity] = story == .none ? nil : story
+        }
+    }
+
+    private mutating func open(at time: Int64) -> StoryID {
         nextSerial += 1
-        stories[nextSerial] = Story(id: FindingID.nextIncident(), firstTime: time, lastTime: time)
-        activity.push(time, nextSerial)
+        let story = Story(serial: nextSerial, id: FindingID.nextIncident(), firstTime: time, lastTime: time)
+        let id: StoryID
+        if let slot = freeStories.popLast() {
+            stories[Int(slot)] = story
+            id = StoryID(slot: slot, stamp: storyStamps[Int(slot)])
+        } else {
+            id = StoryID(slot: Int32(stories.count), stamp: 0)
+            stories.append(story)
+            storyStamps.append(0)
+        }
+        openCount += 1
+        activity.push(time, id)
         statistics.opened += 1
-        return nextSerial
+        return id
     }
 
-    private mutating func add(_ finding: Finding, _ facts: FindingFacts, to serial: Int) {
+    private mutating func add(_ finding: Finding, _ facts: FindingFacts, to id: StoryID) {
         // Taken out while it changes, so that its arrays are not copied on write.
-        var story = stories.removeValue(forKey: serial)!
+        var story = stories[Int(id.slot)].take()!
         story.firstTime = min(story.firstTime, finding.time)
         if finding.time > story.lastTime {
             story.lastTime = finding.time
-            activity.push(finding.time, serial)
+            activity.push(finding.time, id)
         }
         story.severity = max(story.severity, finding.severity)
-        // The layer is part of the key: a deviation seen by the application and the same one seen by the
-        // kernel are two views, two steps.
-        let key = finding.rule.id + "|" + finding.layer.name + "|" + facts.subject
+        let key = StepKey(rule: finding.rule.id, layer: finding.layer, subject: facts.subject)
         let cooldown = configuration.cooldown.nanoseconds
         if let index = story.stepByKey[key], abs(finding.time - story.steps[index].lastTime) <= cooldown {
             story.steps[index].count += 1
             story.steps[index].lastTime = max(story.steps[index].lastTime, finding.time)
             // The ids are bounded: the count says how many there were.
             if story.steps[index].step.findingIDs.count < 64 { story.steps[index].step.findingIDs.append(finding.id) }
-            story.steps[index].step.summary = writer.phrase(finding, count: story.steps[index].count).line
+            story.steps[index].summarized = false
+            story.steps[index].latest = finding
             statistics.deduplicated += 1
         } else if story.steps.count < configuration.maximumStepsPerIncident {
             story.stepByKey[key] = story.steps.count
             let step = IncidentStep(
-                time: finding.time, layer: finding.layer, mitre: finding.mitre,
-                summary: writer.phrase(finding, count: 1).line, findingIDs: [finding.id])
+                time: finding.time, layer: finding.layer, mitre: finding.mitre, summary: "", findingIDs: [finding.id])
             story.steps.append(
-                Step(step: step, finding: finding, count: 1, key: key, lastTime: finding.time, order: nextOrder))
+                Step(
+                    step: step, finding: finding, summarized: false, count: 1, key: key, lastTime: finding.time,
+                    order: nextOrder))
             nextOrder += 1
         } else {
             story.extraFindings += 1
@@ -187,22 +324,27 @@ public struct StoryCorrelator: Correlator {
                 mitre: MITREMapping(tactic: .credentialAccess, technique: "T1552.005"), summary: summary, findingIDs: []
             )
             story.steps.append(
-                Step(step: step, finding: nil, count: 0, key: "", lastTime: finding.time, order: nextOrder))
+                Step(
+                    step: step, finding: nil, summarized: true, count: 0, key: nil, lastTime: finding.time,
+                    order: nextOrder))
             nextOrder += 1
         }
-        for entity in facts.entities {
-            if owner[entity] != serial, story.entities.count < 256, !story.entities.contains(entity) {
+        for (index, entity) in facts.entities.enumerated() {
+            let node = start[index]
+            if owner[Int(node.slot)] != id, story.entities.count < 256, !story.entities.contains(entity) {
                 story.entities.append(entity)
+                story.nodes.append(node)
             }
-            owner[entity] = serial
+            owner[Int(node.slot)] = id
         }
-        stories[serial] = story
+        stories[Int(id.slot)] = story
     }
 
-    private mutating func merge(_ source: Int, into target: Int) {
-        guard let absorbed = stories.removeValue(forKey: source), var story = stories.removeValue(forKey: target) else {
-            return
-        }
+    private mutating func merge(_ source: StoryID, into target: StoryID) {
+        guard isOpen(source), isOpen(target) else { return }
+        let absorbed = stories[Int(source.slot)].take()!
+        release(source)
+        var story = stories[Int(target.slot)].take()!
         story.firstTime = min(story.firstTime, absorbed.firstTime)
         if absorbed.lastTime > story.lastTime {
             story.lastTime = absorbed.lastTime
@@ -212,89 +354,109 @@ public struct StoryCorrelator: Correlator {
         story.exfiltrations.formUnion(absorbed.exfiltrations)
         story.extraFindings += absorbed.extraFindings
         for step in absorbed.steps {
-            if !step.key.isEmpty, story.stepByKey[step.key] == nil { story.stepByKey[step.key] = story.steps.count }
+            if let key = step.key, story.stepByKey[key] == nil { story.stepByKey[key] = story.steps.count }
             story.steps.append(step)
         }
-        for entity in absorbed.entities {
-            owner[entity] = target
-            if story.entities.count < 256, !story.entities.contains(entity) { story.entities.append(entity) }
+        for (entity, node) in zip(absorbed.entities, absorbed.nodes) {
+            setOwner(entity, node, to: target)
+            if story.entities.count < 256, !story.entities.contains(entity) {
+                story.entities.append(entity)
+                story.nodes.append(node)
+            }
         }
-        stories[target] = story
+        stories[Int(target.slot)] = story
         statistics.merged += 1
+    }
+
+    // MARK: - Stories by slot
+
+    /// Whether `story` is open: its slot still holds the story it named.
+    private func isOpen(_ story: StoryID) -> Bool {
+        story.slot >= 0 && storyStamps[Int(story.slot)] == story.stamp
+    }
+
+    /// The open ones of `ids`, in the order their stories opened.
+    private func inOpeningOrder(_ ids: [StoryID]) -> [StoryID] {
+        ids.filter(isOpen).sorted { stories[Int($0.slot)]!.serial < stories[Int($1.slot)]!.serial }
+    }
+
+    /// Frees the slot of `story`, which is open; the next story in the slot has another stamp.
+    private mutating func release(_ story: StoryID) {
+        stories[Int(story.slot)] = nil
+        storyStamps[Int(story.slot)] &+= 1
+        freeStories.append(story.slot)
+        openCount -= 1
     }
 
     // MARK: - Reporting
 
-    /// A lone low finding waits for company when so configured.
-    private func isHeld(_ story: Story) -> Bool {
-        configuration.holdLoneLow && story.steps.count == 1 && story.severity <= .low && story.exfiltrations.isEmpty
-    }
-
     private mutating func closeExpired(into incidents: inout [Incident]) {
         let horizon = now &- configuration.window.nanoseconds
-        var closing: [Int] = []
+        var closing: [StoryID] = []
         // The least recently active first: those past the window, then, over the bound, the next least
         // recently active.
-        while let (time, serial) = activity.least {
-            guard stories[serial]?.lastTime == time else {
+        while let (time, story) = activity.least {
+            guard isOpen(story), stories[Int(story.slot)]!.lastTime == time else {
                 // Stale: the story was active again since, or is closed.
                 activity.removeLeast()
                 continue
             }
-            guard time < horizon || stories.count - closing.count > configuration.maximumOpenIncidents else { break }
-            closing.append(serial)
+            guard time < horizon || openCount - closing.count > configuration.maximumOpenIncidents else { break }
+            closing.append(story)
             activity.removeLeast()
         }
-        for serial in closing.sorted() { close(serial, into: &incidents) }
-        if activity.count > 2 * stories.count + 1_024 {
+        for story in inOpeningOrder(closing) { close(story, into: &incidents) }
+        if activity.count > 2 * openCount + 1_024 {
             // Stale entries are dropped only when they come first; rebuild before they outnumber the stories.
-            activity = ActivityHeap(stories.map { ($0.value.lastTime, $0.key) })
+            activity = ActivityHeap(
+                stories.indices.compactMap { slot in
+                    stories[slot].map { ($0.lastTime, StoryID(slot: Int32(slot), stamp: storyStamps[slot])) }
+                })
         }
     }
 
-    private mutating func close(_ serial: Int, into incidents: inout [Incident]) {
-        guard let story = stories[serial] else { return }
-        if isHeld(story) {
+    private mutating func close(_ id: StoryID, into incidents: inout [Incident]) {
+        guard isOpen(id) else { return }
+        let slot = Int(id.slot)
+        if stories[slot]!.isHeld(holdingLoneLow: configuration.holdLoneLow) {
             statistics.heldBackDropped += 1
-        } else if story.steps.count > story.reportedSteps || story.findingCount > story.reportedFindings {
-            report(serial, into: &incidents)
+        } else if stories[slot]!.steps.count > stories[slot]!.reportedSteps
+            || stories[slot]!.findingCount > stories[slot]!.reportedFindings
+        {
+            report(id, into: &incidents)
         }
-        for entity in story.entities where owner[entity] == serial { owner[entity] = nil }
-        stories[serial] = nil
+        let story = stories[slot].take()!
+        release(id)
+        for (entity, node) in zip(story.entities, story.nodes) { setOwner(entity, node, to: .none) { $0 == id } }
     }
 
-    private mutating func report(_ serial: Int, into incidents: inout [Incident]) {
-        guard var story = stories[serial] else { return }
-        incidents.append(incident(of: story))
-        story.reportedSteps = story.steps.count
-        story.reportedFindings = story.findingCount
-        stories[serial] = story
-    }
-
-    private func incident(of story: Story) -> Incident {
-        let steps = story.steps.sorted { ($0.step.time, $0.order) < ($1.step.time, $1.order) }
-        let findings = steps.compactMap(\.finding)
-        let layers = Set(steps.map(\.step.layer))
-        var severity = story.severity
-        if layers.count >= 2 { severity = severity.raised }
-        if !story.exfiltrations.isEmpty { severity = max(severity, .high) }
-        var incident = Incident(
-            id: story.id, severity: severity, title: "", rootCause: findings.first?.id ?? "",
-            steps: steps.map(\.step), entities: story.entities, findings: findings)
-        incident.title = narrative.title(incident)
-        incident.narrative = narrative.render(incident, repeats: steps.map { max(1, $0.count) })
-        return incident
+    private mutating func report(_ id: StoryID, into incidents: inout [Incident]) {
+        guard isOpen(id) else { return }
+        let slot = Int(id.slot)
+        stories[slot]!.summarize(writer)
+        incidents.append(stories[slot]!.incident(narrative))
+        stories[slot]!.reportedSteps = stories[slot]!.steps.count
+        stories[slot]!.reportedFindings = stories[slot]!.findingCount
     }
 }
 
-/// A binary min-heap of (last activity, story serial). A story has one current entry, the one holding its
+/// A story's slot in the correlator, and which story of that slot it is.
+private struct StoryID: Equatable {
+    var slot: Int32
+    var stamp: UInt32
+
+    /// No story.
+    static let none = StoryID(slot: -1, stamp: 0)
+}
+
+/// A binary min-heap of (last activity, story). A story has one current entry, the one holding its
 /// last activity; older entries of a story stay until they come first and are then dropped as stale.
 private struct ActivityHeap {
-    private var entries: [(time: Int64, serial: Int)] = []
+    private var entries: [(time: Int64, story: StoryID)] = []
 
     init() {}
 
-    init(_ entries: [(time: Int64, serial: Int)]) {
+    init(_ entries: [(time: Int64, story: StoryID)]) {
         self.entries = entries
         for index in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
     }
@@ -302,10 +464,10 @@ private struct ActivityHeap {
     var count: Int { entries.count }
 
     /// The entry with the earliest time.
-    var least: (time: Int64, serial: Int)? { entries.first }
+    var least: (time: Int64, story: StoryID)? { entries.first }
 
-    mutating func push(_ time: Int64, _ serial: Int) {
-        entries.append((time, serial))
+    mutating func push(_ time: Int64, _ story: StoryID) {
+        entries.append((time, story))
         var child = entries.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
