@@ -244,7 +244,7 @@ struct Demo {
     private func waitForQuiet(expectCloud: Bool) async throws {
         var lastSize = -1
         var quietSince = Date()
-        let deadline = Date(timeIntervalSinceNow: 90)
+        let deadline = Date(timeIntervalSinceNow: 240)
         while Date() < deadline {
             let text = read("alerts.jsonl")
             if text.utf8.count != lastSize {
