@@ -13,6 +13,7 @@ struct Summary {
     /// The story as the demo prints it.
     var text: String {
         var lines: [String] = []
+        let actions = self.actions
         if related.isEmpty {
             lines.append("No incident involves the shop, the node's role or the users it created.")
         }
@@ -32,9 +33,11 @@ struct Summary {
                     "    \(index + 1). \(time) \(step.layer.name.padding(toLength: 11, withPad: " ", startingAt: 0)) "
                         + "\(step.technique.padding(toLength: 9, withPad: " ", startingAt: 0)) \(step.summary)")
             }
-            let responses = incident.response + incident.findings.flatMap { _ in [IncidentRecord.Response]() }
-            if responses.isEmpty && actions.isEmpty {
+            if incident.response.isEmpty && actions.isEmpty {
                 lines.append("  response: none (report only)")
+            }
+            for record in incident.response {
+                lines.append("  response: \(record.action) \(record.outcome) on pid \(record.pid) for the incident")
             }
             for action in actions {
                 lines.append("  response: \(action)")

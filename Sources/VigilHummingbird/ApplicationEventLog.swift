@@ -72,10 +72,10 @@ public struct ApplicationEventLog: Service, ApplicationRecordSink {
             text += encoder.line(for: record.event(of: identity, symbols: symbols))
             text += "\n"
         }
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes {
+            let written = bytes.withUnsafeBytes {
                 write(descriptor, $0.baseAddress! + offset, $0.count - offset)
             }
             if written < 0 && errno == EINTR { continue }
@@ -85,7 +85,6 @@ public struct ApplicationEventLog: Service, ApplicationRecordSink {
             }
             offset += written
         }
-        bytes.removeAll()
         buffer.delivered(records.count)
     }
 }

@@ -62,13 +62,11 @@ public struct ApplicationMiddleware<Context: RequestContext, Sink: ApplicationRe
     private func record(
         _ request: Request, _ context: Context, time: Int64, start: ContinuousClock.Instant, status: Int
     ) {
-        let elapsed = ContinuousClock.now - start
-        let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         sink.record(
             ApplicationRecord(
                 direction: .served, time: time, method: request.method.rawValue, route: context.endpointPath ?? "",
                 path: request.uri.path, parameters: parameters(of: request), host: host(of: request),
-                status: UInt16(clamping: status), durationMicroseconds: UInt32(clamping: microseconds),
+                status: UInt16(clamping: status), durationMicroseconds: microseconds(since: start),
                 peer: peer(of: context), user: user?(request, context) ?? ""))
     }
 

@@ -71,6 +71,12 @@ final class RecordBuffer: Sendable {
     var statistics: ApplicationSinkStatistics { state.withLock { $0.statistics } }
 }
 
+/// Whole microseconds since `start`, saturating: the duration an application event records.
+func microseconds(since start: ContinuousClock.Instant) -> UInt32 {
+    let elapsed = ContinuousClock.now - start
+    return UInt32(clamping: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+}
+
 /// The wall clock in nanoseconds since the epoch: application events are stamped like kernel events.
 func wallClockNanoseconds() -> Int64 {
     var now = timespec()

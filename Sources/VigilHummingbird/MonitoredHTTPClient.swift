@@ -27,14 +27,11 @@ public struct MonitoredHTTPClient<Sink: ApplicationRecordSink>: Sendable {
         let start = ContinuousClock.now
         let url = ApplicationURL(request.url)
         func record(status: UInt16) {
-            let elapsed = ContinuousClock.now - start
-            let microseconds =
-                elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
             sink.record(
                 ApplicationRecord(
                     direction: .fetched, time: time, method: request.method.rawValue, path: url.path,
                     parameters: url.query, host: url.host, status: status,
-                    durationMicroseconds: UInt32(clamping: microseconds), peer: url.literalAddress))
+                    durationMicroseconds: microseconds(since: start), peer: url.literalAddress))
         }
         do {
             let response = try await client.execute(request, timeout: timeout)

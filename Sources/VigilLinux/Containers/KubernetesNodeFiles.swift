@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import VigilCore
 
@@ -70,8 +71,12 @@ public final class KubernetesNodeFiles: Sendable {
     /// The `sub` claim of a JSON web token, when it names a service account.
     static func subject(ofToken token: String) -> String? {
         let parts = token.trimmingWhitespace().split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let payload = Base64URL.decode(parts[1]),
-            let claims = try? JSONParser.parse(String(decoding: payload, as: UTF8.self)),
+        // JSON web tokens use base64url without padding: back to base64 for Foundation's decoder.
+        var payload = parts.count == 3 ? String(parts[1]) : ""
+        payload = payload.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        payload += String(repeating: "=", count: (4 - payload.utf8.count % 4) % 4)
+        guard let decoded = Data(base64Encoded: payload),
+            let claims = try? JSONParser.parse(String(decoding: decoded, as: UTF8.self)),
             let subject = claims["sub"]?.string, subject.hasPrefix("system:serviceaccount:")
         else { return nil }
         return subject
@@ -101,35 +106,6 @@ public final class KubernetesNodeFiles: Sendable {
             String(id),
             KubernetesPodReference(namespace: String(fields[1]), name: String(fields[0]), container: String(container))
         )
-    }
-}
-
-/// Base64url without padding, as JSON web tokens use it.
-enum Base64URL {
-    static func decode(_ text: Substring) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count * 3 / 4)
-        var buffer: UInt32 = 0
-        var bits = 0
-        for character in text.utf8 {
-            let value: UInt8
-            switch character {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = character - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = character - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = character - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "-"), UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "_"), UInt8(ascii: "/"): value = 63
-            case UInt8(ascii: "="): continue
-            default: return nil
-            }
-            buffer = buffer << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                bytes.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
-            }
-        }
-        return bytes
     }
 }
 
