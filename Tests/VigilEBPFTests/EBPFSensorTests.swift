@@ -408,11 +408,11 @@ extension EBPFSensorTests {
     @Test("a small ring flooded with opens still carries every exec: the last quarter is kept for rare kinds")
     func ringKeepsRoomForExecs() async throws {
         guard kernelTestsAllowed() else { return }
-        // 128 KiB: the kept quarter holds about nine exec records (their string slots make them about 3.3 KiB),
+        // 256 KiB: the kept quarter holds about nineteen exec records (their string slots make them about 3.3 KiB),
         // so the execs of other processes running meanwhile (a test suite in parallel) do not crowd these out;
         // the two flooders still fill the rest many times over between polls.
         let configuration = EBPFSensorConfiguration(
-            ringBufferBytes: 131_072, pollInterval: .milliseconds(200), syscallUsageInterval: .seconds(1))
+            ringBufferBytes: 262_144, pollInterval: .milliseconds(200), syscallUsageInterval: .seconds(1))
         // Two flooding processes keep the ring full of opens while the script runs /bin/true 20 times.
         let script = """
             import os, signal, time
@@ -428,7 +428,7 @@ extension EBPFSensorTests {
                 if child == 0:
                     os.execv('/bin/true', ['/bin/true', f'vigil-burst-{burst}'])
                 os.waitpid(child, 0)
-                time.sleep(0.02)
+                time.sleep(0.05)
             for pid in flooders:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
