@@ -143,8 +143,9 @@ stop_tracer() {
     TRACER_PID=""
 }
 
-# Condition C. The same tracepoints as Vigil's sensor (bpftrace 0.17 offers tracepoints, not the raw
-# tracepoints Vigil uses), with comparable work: syscall counts per (cgroup, syscall), the arguments of the
+# Condition C. The tracepoints a bpftrace script needs for the same events (bpftrace 0.17 offers
+# tracepoints, not the BTF raw tracepoints Vigil uses, and its sys_exit tracepoint does not carry the
+# arguments, so it stashes them at sys_enter where Vigil reads them at exit), with comparable work: syscall counts per (cgroup, syscall), the arguments of the
 # syscalls Vigil records stashed per thread at entry, one line per open/openat at exit (pid, comm, path,
 # result), and one line per exec, fork and exit.
 cat >"$WORK/trace.bt" <<'EOF'
@@ -222,7 +223,7 @@ start_bpftrace() {
 
 CONDITIONS=(detached vigil bpftrace)
 ((WITH_RECORD)) && CONDITIONS+=(record)
-declare -A TOTAL OPEN_CLOSE FORK_EXEC # condition -> space-separated seconds, in run order
+declare -A TOTAL OPEN_CLOSE FORK_EXEC OPEN_CPU # condition -> space-separated seconds, in run order
 declare -a NOTES                      # per-run facts about what the tracers saw
 
 log "agent: $AGENT"
@@ -244,6 +245,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
         TOTAL[$condition]+=" $elapsed"
         OPEN_CLOSE[$condition]+=" $(grep -o 'open_close=[0-9.]*' <<<"$result" | cut -d= -f2)"
         FORK_EXEC[$condition]+=" $(grep -o 'fork_exec=[0-9.]*' <<<"$result" | cut -d= -f2)"
+        OPEN_CPU[$condition]+=" $(grep -o 'open_close_cpu=[0-9.]*' <<<"$result" | cut -d= -f2)"
         case $condition in
         vigil | record)
             note="round $round $condition: sensor records=$(log_field "$tracer_log" "sensor detached" records)"
@@ -264,7 +266,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 
 # The summary: medians and slowdowns against `detached`.
-declare -A MEDIAN_TOTAL MEDIAN_OPEN MEDIAN_FORK
+declare -A MEDIAN_TOTAL MEDIAN_OPEN MEDIAN_FORK MEDIAN_CPU
 for condition in "${CONDITIONS[@]}"; do
     # shellcheck disable=SC2086 # the lists are space-separated numbers
     MEDIAN_TOTAL[$condition]=$(median ${TOTAL[$condition]})
@@ -272,25 +274,31 @@ for condition in "${CONDITIONS[@]}"; do
     MEDIAN_OPEN[$condition]=$(median ${OPEN_CLOSE[$condition]})
     # shellcheck disable=SC2086
     MEDIAN_FORK[$condition]=$(median ${FORK_EXEC[$condition]})
+    # shellcheck disable=SC2086
+    MEDIAN_CPU[$condition]=$(median ${OPEN_CPU[$condition]})
 done
 slowdown() { awk -v v="$1" -v base="$2" 'BEGIN { printf "%+.1f%%", (v - base) / base * 100 }'; }
 
 echo
 echo "### Overhead: medians of $ROUNDS interleaved runs ($(nproc) cores, $(uname -r))"
 echo
-echo "| condition | total (s) | slowdown | 200k open+close (s) | slowdown | 5k fork+exec (s) | slowdown |"
-echo "|---|---|---|---|---|---|---|"
+echo "| condition | total (s) | slowdown | 200k open+close (s) | slowdown | its CPU time (s) | slowdown | 5k fork+exec (s) | slowdown |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for condition in "${CONDITIONS[@]}"; do
     if [[ $condition == detached ]]; then
-        printf '| %s | %.3f | — | %.3f | — | %.3f | — |\n' "$condition" "${MEDIAN_TOTAL[$condition]}" \
-            "${MEDIAN_OPEN[$condition]}" "${MEDIAN_FORK[$condition]}"
+        printf '| %s | %.3f | — | %.3f | — | %.3f | — | %.3f | — |\n' "$condition" "${MEDIAN_TOTAL[$condition]}" \
+            "${MEDIAN_OPEN[$condition]}" "${MEDIAN_CPU[$condition]}" "${MEDIAN_FORK[$condition]}"
     else
-        printf '| %s | %.3f | %s | %.3f | %s | %.3f | %s |\n' "$condition" \
+        printf '| %s | %.3f | %s | %.3f | %s | %.3f | %s | %.3f | %s |\n' "$condition" \
             "${MEDIAN_TOTAL[$condition]}" "$(slowdown "${MEDIAN_TOTAL[$condition]}" "${MEDIAN_TOTAL[detached]}")" \
             "${MEDIAN_OPEN[$condition]}" "$(slowdown "${MEDIAN_OPEN[$condition]}" "${MEDIAN_OPEN[detached]}")" \
+            "${MEDIAN_CPU[$condition]}" "$(slowdown "${MEDIAN_CPU[$condition]}" "${MEDIAN_CPU[detached]}")" \
             "${MEDIAN_FORK[$condition]}" "$(slowdown "${MEDIAN_FORK[$condition]}" "${MEDIAN_FORK[detached]}")"
     fi
 done
+echo
+echo "The CPU time is what the open+close loop itself used (user and system): it shows what tracing adds to"
+echo "each syscall even when other processes make the elapsed times noisy."
 echo
 echo "Raw runs in run order, total / open+close / fork+exec (s):"
 echo

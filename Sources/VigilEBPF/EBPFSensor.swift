@@ -90,7 +90,7 @@ final class SensorState: Sendable {
 private final class KernelSession: @unchecked Sendable {
     /// Programs attached, in this order: process lifetime first, so the cache sees processes before their
     /// syscalls.
-    static let programs = ["vigil_fork", "vigil_exec", "vigil_exit", "vigil_sys_enter", "vigil_sys_exit"]
+    static let programs = ["vigil_fork", "vigil_exec", "vigil_exit", "vigil_signal_deliver", "vigil_sys_exit"]
 
     private let configuration: EBPFSensorConfiguration
     private let sink: EventSink

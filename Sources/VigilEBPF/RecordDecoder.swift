@@ -124,6 +124,11 @@ struct RecordDecoder {
                 NetworkFields(
                     transport: Self.transport(socket), local: Self.local(socket), remote: Self.remote(socket),
                     result: result))
+        case .networkSocket:
+            let socket = bytes.loadUnaligned(fromByteOffset: Self.socketOffset, as: vigil_bpf_socket.self)
+            fields = .network(
+                // The descriptor on success is of no use later: 0, or -errno (a sniffer without CAP_NET_RAW).
+                NetworkFields(transport: socket.family == Self.packetFamily ? .packet : .raw, result: min(result, 0)))
         case .dnsQuery:
             let socket = bytes.loadUnaligned(fromByteOffset: Self.socketOffset, as: vigil_bpf_socket.self)
             guard let query = strings.withBytes(0, { DNSQuery(message: $0) }) else {
@@ -284,6 +289,9 @@ struct RecordDecoder {
     }
 
     // MARK: Sockets
+
+    /// AF_PACKET.
+    private static let packetFamily: UInt16 = 17
 
     private static func transport(_ socket: vigil_bpf_socket) -> TransportProtocol {
         switch socket.protocol {

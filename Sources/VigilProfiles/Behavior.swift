@@ -40,6 +40,9 @@ public struct Behavior: Hashable, Sendable, BitwiseCopyable {
             self.init(
                 kind: .networkAccept, first: Self.mix(f.remote.address),
                 second: UInt64(f.local.port) | UInt64(f.transport.rawValue) << 16)
+        case .network where event.kind == .networkSocket:
+            // The same fingerprint as a use of CAP_NET_RAW, which is what the observer learns it as.
+            self.init(kind: .capability, first: UInt64(Capabilities.netRaw))
         case .dns(let f):
             self.init(kind: .dnsQuery, first: UInt64(f.name.rawValue))
         case .syscall(let f):

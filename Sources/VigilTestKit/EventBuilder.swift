@@ -88,6 +88,17 @@ public struct EventBuilder {
                     remote: SocketAddress(address: IPAddress(address)!, port: port))))
     }
 
+    /// A successful `network.socket`: a packet socket, or a raw IP socket (`transport: .raw`).
+    public mutating func socket(
+        pid: Int32, transport: TransportProtocol = .packet, workload: WorkloadID = .host
+    )
+        -> Event
+    {
+        Event(
+            time: next(), kind: .networkSocket, process: Self.process(pid), workload: workload,
+            fields: .network(NetworkFields(transport: transport)))
+    }
+
     /// A DNS A query for `name`.
     public mutating func dns(pid: Int32, name: String, workload: WorkloadID = .host) -> Event {
         Event(

@@ -55,6 +55,26 @@ struct ProfileDetectorTests {
         #expect(finding.explanation.contains("new process '/bin/sh' (it learned /usr/bin/python3)"))
     }
 
+    @Test("a packet socket is learned as CAP_NET_RAW: silent where learned, a capability finding elsewhere")
+    func packetSocket() async throws {
+        let symbols = SymbolTable()
+        var b = EventBuilder(symbols: symbols)
+        let dhcp = b.workload(deployment: "dhcp")
+        let web = b.workload(deployment: "web")
+        let learn = [
+            b.socket(pid: 10, workload: dhcp),
+            b.connect(pid: 20, to: "127.0.0.1", port: 5432, workload: web),
+        ]
+        let detect = [
+            b.socket(pid: 11, workload: dhcp),
+            b.socket(pid: 21, transport: .raw, workload: web),
+        ]
+        let findings = try await replay(ProfileBook(shardCount: 2, symbols: symbols), learn: learn, detect: detect)
+        #expect(findings.map(\.rule.id) == ["profile.unexpected-capability"])
+        #expect(findings.first?.event.process.pid == 21)
+        #expect(findings.first?.explanation.contains("CAP_NET_RAW") == true, "\(findings.first?.explanation ?? "")")
+    }
+
     @Test("each profiled part has its rule, technique and severity")
     func parts() async throws {
         let symbols = SymbolTable()

@@ -166,6 +166,17 @@ struct WorkloadEvents {
                     remote: SocketAddress(address: IPAddress(address)!, port: port))))
     }
 
+    /// A `socket()` call that made a packet or raw IP socket (`result` 0, or -errno).
+    mutating func socket(
+        _ transport: TransportProtocol, by executable: String, pid: Int32 = 300, result: Int32 = 0
+    )
+        -> Event
+    {
+        event(
+            .networkSocket, pid: pid, executable: executable, uid: 0,
+            .network(NetworkFields(transport: transport, result: result)))
+    }
+
     /// A DNS A query for `name`.
     mutating func dns(_ name: String, by executable: String, pid: Int32 = 300) -> Event {
         event(

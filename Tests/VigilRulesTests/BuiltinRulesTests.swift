@@ -216,6 +216,23 @@ let workloadCases: [WorkloadCase] = [
     ignores("vigil.workload.ptrace-attach", "gdb attaching") { e in [e.ptrace(16, by: "/usr/bin/gdb")] },
     ignores("vigil.workload.ptrace-attach", "PTRACE_TRACEME") { e in [e.ptrace(0, by: "/usr/bin/app")] },
 
+    // Packet and raw sockets.
+    fires("vigil.workload.packet-socket", "a packet socket in a container") { e in
+        [e.socket(.packet, by: "/tmp/.x/sniff")]
+    },
+    fires("vigil.workload.packet-socket", "a raw IP socket on the host", onHost: true) { e in
+        [e.socket(.raw, by: "/usr/local/bin/arpspoof")]
+    },
+    fires("vigil.workload.packet-socket", "an attempt refused for lack of CAP_NET_RAW") { e in
+        [e.socket(.packet, by: "/usr/bin/python3", result: -1)]
+    },
+    ignores("vigil.workload.packet-socket", "the host's DHCP client", onHost: true) { e in
+        [e.socket(.packet, by: "/usr/sbin/dhclient")]
+    },
+    ignores("vigil.workload.packet-socket", "a TCP connection") { e in
+        [e.connect(to: "10.0.0.8", port: 443, by: "/tmp/.x/sniff")]
+    },
+
     // eBPF.
     fires("vigil.workload.bpf-program-load", "BPF_PROG_LOAD by an unknown program") { e in
         [e.bpf(5, programType: 2, name: "hide", by: "/tmp/loader")]

@@ -41,6 +41,7 @@ enum vigil_bpf_kind {
     VIGIL_KIND_BIND = 22,
     VIGIL_KIND_LISTEN = 23,
     VIGIL_KIND_DNS = 24,
+    VIGIL_KIND_SOCKET = 25,
     VIGIL_KIND_SYSCALL = 30,
     VIGIL_KIND_PTRACE = 32,
     VIGIL_KIND_MODULE = 33,
@@ -113,7 +114,7 @@ struct vigil_bpf_socket {
     /// Host byte order.
     vigil_u16 local_port;
     vigil_u16 remote_port;
-    /// AF_INET (2) or AF_INET6 (10); 0 when not an internet socket.
+    /// AF_INET (2), AF_INET6 (10), or AF_PACKET (17) for a socket record; 0 when not an internet socket.
     vigil_u16 family;
     /// IPPROTO_TCP (6), IPPROTO_UDP (17), ...
     vigil_u16 protocol;

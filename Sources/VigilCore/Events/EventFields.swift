@@ -179,15 +179,18 @@ public enum TransportProtocol: UInt8, Sendable, BitwiseCopyable, CaseIterable {
     case tcp = 6
     /// UDP.
     case udp = 17
-    /// Raw IP or packet sockets.
+    /// Packet sockets (`AF_PACKET`): whole link-layer frames.
+    case packet = 254
+    /// Raw IP sockets.
     case raw = 255
 
-    /// `tcp`, `udp`, `raw` or `unknown`.
+    /// `tcp`, `udp`, `packet`, `raw` or `unknown`.
     public var name: String {
         switch self {
         case .unknown: return "unknown"
         case .tcp: return "tcp"
         case .udp: return "udp"
+        case .packet: return "packet"
         case .raw: return "raw"
         }
     }
@@ -199,7 +202,7 @@ public enum TransportProtocol: UInt8, Sendable, BitwiseCopyable, CaseIterable {
     }
 }
 
-/// Fields of connect, accept, bind and listen events.
+/// Fields of connect, accept, bind, listen and socket events.
 @frozen
 public struct NetworkFields: Sendable, BitwiseCopyable, Equatable {
     /// The transport protocol.

@@ -38,6 +38,9 @@ public enum EventKind: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStr
     case networkListen = 23
     /// A DNS query.
     case dnsQuery = 24
+    /// A packet socket (`AF_PACKET`) or a raw IP socket was created: the tools of sniffing and spoofing. Sockets
+    /// of other types are not recorded.
+    case networkSocket = 25
 
     // Privileged operations
     /// Use of a syscall (counted per workload).
@@ -101,7 +104,7 @@ public enum EventKind: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStr
         switch self {
         case .processExec, .processExit, .processFork, .processSnapshot: return .process
         case .fileOpen, .fileWrite, .fileUnlink, .fileRename, .fileLink, .fileSymlink, .fileChmod: return .file
-        case .networkConnect, .networkAccept, .networkBind, .networkListen: return .network
+        case .networkConnect, .networkAccept, .networkBind, .networkListen, .networkSocket: return .network
         case .dnsQuery: return .dns
         case .syscall: return .syscall
         case .capability: return .capability
@@ -137,6 +140,7 @@ public enum EventKind: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStr
         case .networkBind: return "network.bind"
         case .networkListen: return "network.listen"
         case .dnsQuery: return "network.dns_query"
+        case .networkSocket: return "network.socket"
         case .syscall: return "syscall"
         case .capability: return "capability"
         case .ptrace: return "ptrace"

@@ -1,9 +1,9 @@
 // Vigil's eBPF sensor: process, file, network, DNS and privileged-syscall records from tracepoints and raw
 // tracepoints only (this kernel family may lack kprobes, fentry and BPF LSM), written to one ring buffer.
 //
-// Syscalls are seen at raw_syscalls:sys_enter (arguments are stashed per thread) and sys_exit (the result is
-// known, user memory the call touched is paged in), where a tail call hands the record to the handler of the
-// syscall's family. Process lifetime comes from the scheduler tracepoints. The record layout is shared with
+// Syscalls are seen once, at raw_syscalls:sys_exit (the arguments are still in the registers saved at entry,
+// the result is known, user memory the call touched is paged in), where a tail call hands the record to the
+// handler of the syscall's family. Process lifetime comes from the scheduler tracepoints. The record layout is shared with
 // the Swift decoder through vigil_bpf_events.h.
 #include "vigil_kernel_types.h"
 
@@ -19,7 +19,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define MAP_HASH 1
 #define MAP_PROG_ARRAY 3
 #define MAP_PERCPU_ARRAY 6
-#define MAP_LRU_HASH 9
 #define MAP_RINGBUF 27
 #define UPDATE_ANY 0
 #define UPDATE_NOEXIST 1
@@ -29,6 +28,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define AF_INET 2
 #define AF_INET6 10
+#define AF_PACKET 17
+#define SOCK_RAW 3
 #define AT_FDCWD -100
 #define S_IFMT 0170000
 #define S_IFSOCK 0140000
@@ -47,6 +48,10 @@ char LICENSE[] SEC("license") = "GPL";
 // x86_64 syscall numbers of the calls the sensor records.
 enum {
     NR_open = 2,
+    NR_rt_sigreturn = 15,
+    NR_exit = 60,
+    NR_exit_group = 231,
+    NR_socket = 41,
     NR_sendto = 44,
     NR_sendmsg = 46,
     NR_connect = 42,
@@ -113,13 +118,6 @@ const volatile __u32 wakeup_bytes = 0;
 /// tell the story: an exec, a module load, a ptrace (0: no reserve).
 const volatile __u32 bulk_limit_bytes = 0;
 
-/// A syscall's arguments between its entry and its exit.
-struct pending_call {
-    __u64 arguments[6];
-    __s32 number;
-    __u32 handler;
-};
-
 struct path_buffer {
     // Twice the string bound: a component is written at an offset below VIGIL_STRING_MAX with a length
     // below 256, and the verifier must see that every write stays inside the buffer.
@@ -161,14 +159,6 @@ struct {
     __type(value, __u32);
 } lost_since_last SEC(".maps");
 
-/// Arguments of calls in flight, per thread. LRU: a thread killed inside a call never reaches its exit.
-struct {
-    __uint(type, MAP_LRU_HASH);
-    __uint(max_entries, 16384);
-    __type(key, __u32);
-    __type(value, struct pending_call);
-} pending_calls SEC(".maps");
-
 /// Syscall usage per cgroup id. Never cleared here: user space deletes an entry after reading it.
 struct {
     __uint(type, MAP_HASH);
@@ -177,16 +167,16 @@ struct {
     __type(value, struct vigil_bpf_syscall_usage);
 } syscall_usage SEC(".maps");
 
-int handle_file(struct bpf_raw_tracepoint_args *ctx);
-int handle_network(struct bpf_raw_tracepoint_args *ctx);
-int handle_dns(struct bpf_raw_tracepoint_args *ctx);
-int handle_privileged(struct bpf_raw_tracepoint_args *ctx);
+int handle_file(__u64 *ctx);
+int handle_network(__u64 *ctx);
+int handle_dns(__u64 *ctx);
+int handle_privileged(__u64 *ctx);
 
 struct {
     __uint(type, MAP_PROG_ARRAY);
     __uint(max_entries, HANDLER_COUNT);
     __type(key, __u32);
-    __array(values, int(struct bpf_raw_tracepoint_args *));
+    __array(values, int(__u64 *));
 } handlers SEC(".maps") = {
     .values =
         {
@@ -212,21 +202,21 @@ static __always_inline struct vigil_bpf_record *scratch_record(void) {
 
 /// Fills the header for `task` (the current task, or a new child) and clears the string slots.
 static __always_inline void begin_record(struct vigil_bpf_record *record, struct task_struct *task, __u16 kind) {
-    struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+    // `task` is a BTF pointer: its fields are read with plain loads (the verifier guards them), several times
+    // cheaper than a helper call per field.
+    struct task_struct *parent = task->real_parent;
     __u64 uid_gid = bpf_get_current_uid_gid();
     record->header.time = bpf_ktime_get_boot_ns();
-    record->header.start_time = BPF_CORE_READ(task, group_leader, start_boottime);
-    record->header.parent_start_time = BPF_CORE_READ(parent, group_leader, start_boottime);
+    record->header.start_time = task->group_leader->start_boottime;
+    record->header.parent_start_time = parent->group_leader->start_boottime;
     record->header.cgroup_id = bpf_get_current_cgroup_id();
-    record->header.pid = BPF_CORE_READ(task, tgid);
-    record->header.tid = BPF_CORE_READ(task, pid);
-    record->header.ppid = BPF_CORE_READ(parent, tgid);
+    record->header.pid = task->tgid;
+    record->header.tid = task->pid;
+    record->header.ppid = parent->tgid;
     record->header.uid = (__u32)uid_gid;
     record->header.gid = (__u32)(uid_gid >> 32);
-    __u32 effective_uid = 0;
-    BPF_CORE_READ_INTO(&effective_uid, task, cred, euid.val);
-    record->header.euid = effective_uid;
-    record->header.mount_namespace = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+    record->header.euid = task->cred->euid.val;
+    record->header.mount_namespace = task->nsproxy->mnt_ns->ns.inum;
     record->header.kind = kind;
     record->header.flags = 0;
     bpf_get_current_comm(record->header.comm, sizeof(record->header.comm));
@@ -273,7 +263,11 @@ static __always_inline void submit_record(struct vigil_bpf_record *record) {
     // reader, or the bulk records that follow would be shed until its next timed poll. The rare kinds that
     // rules act on (an exec, a module load, a ptrace) wake it at once: a response cannot wait for the timer.
     int urgent = !bulk && kind != VIGIL_KIND_FORK && kind != VIGIL_KIND_EXIT;
-    if (wakeup_bytes) flags = (urgent || waiting + size >= wakeup_bytes) ? RING_FORCE_WAKEUP : RING_NO_WAKEUP;
+    // Past the threshold, only a record that lifts the ring over the next multiple of it wakes the reader:
+    // a reader with that much waiting is already awake, and a wakeup per record would cost the traced task
+    // an interrupt each. A crossing missed in a race between CPUs is made up at the next multiple.
+    int crosses = wakeup_bytes && waiting / wakeup_bytes != (waiting + size) / wakeup_bytes;
+    if (wakeup_bytes) flags = (urgent || crosses) ? RING_FORCE_WAKEUP : RING_NO_WAKEUP;
     if ((bulk && bulk_limit_bytes && waiting >= bulk_limit_bytes) || bpf_ringbuf_output(&events, record, size, flags) != 0) {
         count_drop(record->header.kind);
         if (lost) *lost = 1;
@@ -409,10 +403,12 @@ static __always_inline void write_base_directory(struct vigil_bpf_record *record
 // ---------------------------------------------------------------------------------------------------------
 // Process lifetime
 
-SEC("raw_tp/sched_process_exec")
-int vigil_exec(struct bpf_raw_tracepoint_args *ctx) {
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-    struct linux_binprm *binary = (struct linux_binprm *)ctx->args[2];
+static __always_inline void record_usage(long number);
+
+SEC("tp_btf/sched_process_exec")
+int vigil_exec(__u64 *ctx) {
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct linux_binprm *binary = (struct linux_binprm *)ctx[2];
     if ((bpf_get_current_pid_tgid() >> 32) == agent_tgid) return 0;
     struct vigil_bpf_record *record = scratch_record();
     if (!record) return 0;
@@ -441,9 +437,9 @@ int vigil_exec(struct bpf_raw_tracepoint_args *ctx) {
     return 0;
 }
 
-SEC("raw_tp/sched_process_fork")
-int vigil_fork(struct bpf_raw_tracepoint_args *ctx) {
-    struct task_struct *child = (struct task_struct *)ctx->args[1];
+SEC("tp_btf/sched_process_fork")
+int vigil_fork(__u64 *ctx) {
+    struct task_struct *child = (struct task_struct *)ctx[1];
     if ((bpf_get_current_pid_tgid() >> 32) == agent_tgid) return 0;
     // A new thread is not a new process.
     if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid)) return 0;
@@ -455,14 +451,18 @@ int vigil_fork(struct bpf_raw_tracepoint_args *ctx) {
     return 0;
 }
 
-SEC("raw_tp/sched_process_exit")
-int vigil_exit(struct bpf_raw_tracepoint_args *ctx) {
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+SEC("tp_btf/sched_process_exit")
+int vigil_exit(__u64 *ctx) {
+    struct task_struct *task = bpf_get_current_task_btf();
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     if ((pid_tgid >> 32) == agent_tgid) return 0;
+    if (BPF_CORE_READ(task, flags) & PF_KTHREAD) return 0;
+    // exit and exit_group end the thread inside the call and never reach sys_exit: their use is recorded
+    // here, or a seccomp profile made from the usage would kill every process as it exits.
+    record_usage(NR_exit);
+    record_usage(NR_exit_group);
     // Only the thread-group leader's exit ends the process as others see it.
     if ((__u32)pid_tgid != (__u32)(pid_tgid >> 32)) return 0;
-    if (BPF_CORE_READ(task, flags) & PF_KTHREAD) return 0;
     struct vigil_bpf_record *record = scratch_record();
     if (!record) return 0;
     begin_record(record, task, VIGIL_KIND_EXIT);
@@ -494,6 +494,7 @@ static __always_inline int handler_of(long number) {
     case NR_fchmodat:
     case NR_fchmodat2:
         return HANDLER_FILE;
+    case NR_socket:
     case NR_connect:
     case NR_accept:
     case NR_accept4:
@@ -549,53 +550,48 @@ static __always_inline void record_usage(long number) {
     if (!(usage->bits[word] & bit)) __sync_fetch_and_or(&usage->bits[word], bit);
 }
 
-SEC("raw_tp/sys_enter")
-int vigil_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
+/// Every syscall is seen once, at its exit: the number and arguments are still in the registers saved at
+/// entry, the result is known and user memory the call touched is paged in. One hook instead of an entry
+/// and an exit hook halves the cost every syscall of the machine pays.
+SEC("tp_btf/sys_exit")
+int vigil_sys_exit(__u64 *ctx) {
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     if ((pid_tgid >> 32) == agent_tgid) return 0;
-    long number = (long)ctx->args[1];
+    struct pt_regs *registers = (struct pt_regs *)ctx[0];
+    long number = (long)registers->orig_ax;
     record_usage(number);
     int handler = handler_of(number);
     if (handler < 0) return 0;
-    struct pt_regs *registers = (struct pt_regs *)ctx->args[0];
-    struct pending_call call = {};
-    call.number = (__s32)number;
-    call.handler = (__u32)handler;
-    call.arguments[0] = BPF_CORE_READ(registers, di);
-    call.arguments[1] = BPF_CORE_READ(registers, si);
-    call.arguments[2] = BPF_CORE_READ(registers, dx);
-    call.arguments[3] = BPF_CORE_READ(registers, r10);
-    call.arguments[4] = BPF_CORE_READ(registers, r8);
-    call.arguments[5] = BPF_CORE_READ(registers, r9);
-    __u32 tid = (__u32)pid_tgid;
-    bpf_map_update_elem(&pending_calls, &tid, &call, UPDATE_ANY);
+    struct vigil_bpf_record *record = scratch_record();
+    if (!record) return 0;
+    begin_record(record, bpf_get_current_task_btf(), 0);
+    record->syscall.number = (__s32)number;
+    record->syscall.result = (long)ctx[1];
+    record->syscall.arguments[0] = registers->di;
+    record->syscall.arguments[1] = registers->si;
+    record->syscall.arguments[2] = registers->dx;
+    record->syscall.arguments[3] = registers->r10;
+    record->syscall.arguments[4] = registers->r8;
+    record->syscall.arguments[5] = registers->r9;
+    bpf_tail_call(ctx, &handlers, handler);
     return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int vigil_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
-    if ((pid_tgid >> 32) == agent_tgid) return 0;
-    __u32 tid = (__u32)pid_tgid;
-    struct pending_call *call = bpf_map_lookup_elem(&pending_calls, &tid);
-    if (!call) return 0;
-    struct vigil_bpf_record *record = scratch_record();
-    if (!record) return 0;
-    begin_record(record, (struct task_struct *)bpf_get_current_task(), 0);
-    record->syscall.number = call->number;
-    record->syscall.result = (long)ctx->args[1];
-    __builtin_memcpy(record->syscall.arguments, call->arguments, sizeof(call->arguments));
-    __u32 handler = call->handler;
-    bpf_map_delete_elem(&pending_calls, &tid);
-    bpf_tail_call(ctx, &handlers, handler);
+/// rt_sigreturn's exit is traced with no syscall number (it restores the interrupted registers), so its use
+/// is recorded when a signal is delivered to a handler, which returns through it. Without it a seccomp profile
+/// made from the usage would kill a process at its first signal handler.
+SEC("tp_btf/signal_deliver")
+int vigil_signal_deliver(__u64 *ctx) {
+    if ((bpf_get_current_pid_tgid() >> 32) == agent_tgid) return 0;
+    record_usage(NR_rt_sigreturn);
     return 0;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Files
 
-SEC("raw_tp")
-int handle_file(struct bpf_raw_tracepoint_args *ctx) {
+SEC("tp_btf/sys_exit")
+int handle_file(__u64 *ctx) {
     struct vigil_bpf_record *record = scratch_record();
     if (!record) return 0;
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -713,8 +709,8 @@ static __always_inline __u16 read_user_address(const void *source, long length, 
     return family;
 }
 
-SEC("raw_tp")
-int handle_network(struct bpf_raw_tracepoint_args *ctx) {
+SEC("tp_btf/sys_exit")
+int handle_network(__u64 *ctx) {
     struct vigil_bpf_record *record = scratch_record();
     if (!record) return 0;
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -724,6 +720,18 @@ int handle_network(struct bpf_raw_tracepoint_args *ctx) {
     __builtin_memset(out, 0, sizeof(*out));
     struct socket *socket;
     switch (record->syscall.number) {
+    case NR_socket: {
+        // Only packet and raw sockets: every other socket shows up when it connects, binds or accepts.
+        __u16 family = (__u16)a[0];
+        __u16 type = (__u16)(a[1] & 0xf); // without SOCK_NONBLOCK and SOCK_CLOEXEC
+        if (family != AF_PACKET && type != SOCK_RAW) return 0;
+        record->header.kind = VIGIL_KIND_SOCKET;
+        out->family = family;
+        out->type = type;
+        out->protocol = (__u16)a[2];
+        submit_record(record);
+        return 0;
+    }
     case NR_connect: {
         record->header.kind = VIGIL_KIND_CONNECT;
         socket = socket_of_descriptor(task, (long)a[0]);
@@ -792,8 +800,8 @@ static __always_inline int read_message(const void *message, const void **payloa
     return 0;
 }
 
-SEC("raw_tp")
-int handle_dns(struct bpf_raw_tracepoint_args *ctx) {
+SEC("tp_btf/sys_exit")
+int handle_dns(__u64 *ctx) {
     struct vigil_bpf_record *record = scratch_record();
     if (!record) return 0;
     if (record->syscall.result < 0) return 0;
@@ -844,8 +852,8 @@ int handle_dns(struct bpf_raw_tracepoint_args *ctx) {
 // ---------------------------------------------------------------------------------------------------------
 // Privileged operations
 
-SEC("raw_tp")
-int handle_privileged(struct bpf_raw_tracepoint_args *ctx) {
+SEC("tp_btf/sys_exit")
+int handle_privileged(__u64 *ctx) {
     struct vigil_bpf_record *record = scratch_record();
     if (!record) return 0;
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();

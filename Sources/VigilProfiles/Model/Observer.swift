@@ -26,6 +26,9 @@ public struct Observer: Sendable {
             case .networkAccept:
                 let network = NetworkEntry.network(of: f.remote.address.description) ?? f.remote.address.description
                 return .entries([(.ingress, "\(f.transport.name) \(network) -> :\(f.local.port)")])
+            case .networkSocket:
+                // A packet or raw socket is what CAP_NET_RAW grants: learned as that capability's use.
+                return .entries([(.capabilities, Capabilities.name(Capabilities.netRaw))])
             default:
                 return nil
             }
@@ -112,6 +115,9 @@ public enum Capabilities {
         "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
         "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
     ]
+
+    /// CAP_NET_RAW: packet and raw sockets.
+    public static let netRaw: UInt8 = 13
 
     /// The capability's name (`CAP_SYS_ADMIN`), or `CAP_<number>` for one newer than this table.
     public static func name(_ capability: UInt8) -> String {

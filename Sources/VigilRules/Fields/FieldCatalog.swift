@@ -74,7 +74,9 @@ public enum FieldCatalog {
     static let fileKinds: Set<EventKind> = [
         .fileOpen, .fileWrite, .fileUnlink, .fileRename, .fileLink, .fileSymlink, .fileChmod,
     ]
-    static let networkKinds: Set<EventKind> = [.networkConnect, .networkAccept, .networkBind, .networkListen]
+    static let networkKinds: Set<EventKind> = [
+        .networkConnect, .networkAccept, .networkBind, .networkListen, .networkSocket,
+    ]
     static let workloadKinds: Set<EventKind> = Set(EventKind.allCases.filter { $0.layer == .workload })
 
     /// The definition for `name` with its bracket argument, or an error naming why not.

@@ -584,6 +584,7 @@ public final class FieldReader {
         case .networkAccept: return "accept"
         case .networkBind: return "bind"
         case .networkListen: return "listen"
+        case .networkSocket: return "socket"
         case .dnsQuery: return "sendto"
         case .syscall: return "syscall"
         case .capability: return "capable"
@@ -620,6 +621,7 @@ public final class FieldReader {
         case "accept", "accept4": return [.networkAccept]
         case "bind": return [.networkBind]
         case "listen": return [.networkListen]
+        case "socket": return [.networkSocket]
         case "sendto", "sendmsg", "sendmmsg": return [.dnsQuery]
         case "ptrace": return [.ptrace]
         case "init_module", "finit_module": return [.moduleLoad]
