@@ -103,9 +103,10 @@ public struct ContainerDriftDetector: Detector {
     public var tracked: Int { current.count + previous.count }
 
     public mutating func inspect(_ events: EventBatch, into findings: inout [Finding]) {
-        guard let last = events.last else { return }
-        ageOut(now: last.time)
+        // Aged against container events only: a batch may also carry cloud events, which arrive minutes late.
+        var latest = Int64.min
         for event in events where !event.container.isNone {
+            latest = max(latest, event.time)
             switch event.fields {
             case .file(let file):
                 inspectFile(event, file)
@@ -115,6 +116,7 @@ public struct ContainerDriftDetector: Detector {
                 continue
             }
         }
+        if latest != .min { ageOut(now: latest) }
     }
 
     private mutating func inspectFile(_ event: Event, _ file: FileFields) {

@@ -22,7 +22,8 @@ import VigilCore
 /// ``Configuration/threshold`` reads per principal, at most ``Configuration/maximumPrincipals`` principals
 /// (idle ones aged out once per window, then the least recently active evicted, both counted), and bounded
 /// caches from a secret's symbol and a batch's details to what they name. The per-event path compares
-/// symbols and hashes a cached key; it allocates only when a principal, secret or batch is first seen.
+/// symbols and hashes a cached key; it allocates only when a principal, secret or batch is first seen, and when
+/// idle principals are swept (once per window).
 public struct SecretReadBurstDetector: Detector {
     /// When a burst is reported, and the bounds of the state.
     public struct Configuration: Sendable, Equatable {
