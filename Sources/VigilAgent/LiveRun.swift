@@ -173,7 +173,8 @@ public struct LiveRun: Sendable {
             policy: responsePolicy, symbols: symbols, profiles: store, logger: logger)
         let engine = Engine(
             configuration: configuration, symbols: symbols, sensors: sensors,
-            detectors: RuleSelection.detectors(profiles: book, rules: ruleSet, node: correlation?.node),
+            detectors: RuleSelection.detectors(
+                profiles: book, rules: ruleSet, builtin: rules.builtin, node: correlation?.node),
             correlator: IncidentWiring.correlator(correlation, symbols: symbols),
             responders: responder.map { [$0] } ?? [], outputs: outputs, logger: logger)
         let saver = ProfileSaver(book: book, store: store, interval: saveInterval, logger: logger)

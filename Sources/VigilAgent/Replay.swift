@@ -115,7 +115,8 @@ public struct Replay: Sendable {
         }
         let engine = Engine(
             configuration: configuration, symbols: symbols, sensors: [detect.sensor],
-            detectors: RuleSelection.detectors(profiles: book, rules: ruleSet, node: correlation?.node),
+            detectors: RuleSelection.detectors(
+                profiles: book, rules: ruleSet, builtin: rules.builtin, node: correlation?.node),
             correlator: IncidentWiring.correlator(correlation, symbols: symbols), outputs: outputs, logger: logger)
         try await progress.watch(engine, phase: "detect")
         // Workloads first seen while detecting started learning; keep what they learned.

@@ -67,14 +67,20 @@ public struct RuleSelection: Sendable {
     /// the rule looks. Findings keep their order: the profiles' first, then the rules'. With no enabled rule
     /// the profiles' factory is returned as it is, with no chain around it. With the node's identity, a
     /// ``NodeCredentialDetector`` flags its role's credentials used from elsewhere.
-    static func detectors(profiles book: ProfileBook, rules: RuleSet, node: NodeIdentity? = nil) -> DetectorFactory {
+    ///
+    /// With the built-in pack (`builtin`), its two detections that need state beside the rules run too: a
+    /// ``ContainerDriftDetector`` (a file written in a container, then executed there) and a
+    /// ``SecretReadBurstDetector`` (one principal reading many distinct secrets within minutes).
+    static func detectors(
+        profiles book: ProfileBook, rules: RuleSet, builtin: Bool, node: NodeIdentity? = nil
+    ) -> DetectorFactory {
         let profiles = book.detectorFactory
-        let rulesFactory = rules.rules.isEmpty ? nil : rules.detectorFactory(profiles: book.viewFactory)
-        let nodeFactory = NodeCredentialDetector.factory(node: node)
-        guard rulesFactory != nil || nodeFactory != nil else { return profiles }
-        return { shard in
-            ProfileReadingChain(
-                profiles: profiles(shard), readers: [rulesFactory, nodeFactory].compactMap { $0?(shard) })
-        }
+        var readers: [DetectorFactory] = []
+        if !rules.rules.isEmpty { readers.append(rules.detectorFactory(profiles: book.viewFactory)) }
+        if builtin { readers += [ContainerDriftDetector.factory(), SecretReadBurstDetector.factory()] }
+        if let nodeFactory = NodeCredentialDetector.factory(node: node) { readers.append(nodeFactory) }
+        guard !readers.isEmpty else { return profiles }
+        let factories = readers
+        return { shard in ProfileReadingChain(profiles: profiles(shard), readers: factories.map { $0(shard) }) }
     }
 }

@@ -51,6 +51,8 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(RuleMetrics.rules, fixture.rules.count)
         benchmark.measurement(RuleMetrics.skipped, fixture.failed)
     }
+
+    statefulDetectorBenchmarks()
 }
 
 /// Figures the benchmark reports besides the standard ones; not scaled.
