@@ -67,8 +67,7 @@ public struct RuleDetector: Detector {
         let output: OutputTemplate
     }
 
-    private let predicatesByKind: [[Predicate]]
-    private let reportsByKind: [[Int]]
+    private let index: KindIndex
     private let reports: [Report]
     private let reader: FieldReader
     private let profiles: (any ProfileView)?
@@ -81,16 +80,25 @@ public struct RuleDetector: Detector {
         var predicatesByKind = [[Predicate]](repeating: [], count: EventKind.counterSlots)
         var reportsByKind = [[Int]](repeating: [], count: EventKind.counterSlots)
         var reports: [Report] = []
+        // Each kind gets the condition as it reads on that kind (`evt.type` tests decided), and none when it
+        // cannot hold there; terms the rules share are built once.
+        var conditions: [(kind: EventKind, report: Int, condition: ResolvedCondition)] = []
+        let builder = PredicateBuilder(symbols: symbols, sharing: true)
         for rule in rules where rule.enabled {
-            let predicate = ConditionCompiler.predicate(for: rule.resolved, symbols: symbols)
             reports.append(Report(rule: rule, output: OutputTemplate(rule.output)))
-            for kind in rule.kinds {
-                predicatesByKind[Int(kind.rawValue)].append(predicate)
-                reportsByKind[Int(kind.rawValue)].append(reports.count - 1)
+            for kind in rule.kinds.sorted(by: { $0.rawValue < $1.rawValue }) {
+                let condition = rule.resolved.specialised(for: kind)
+                if case .constant(false) = condition { continue }
+                conditions.append((kind, reports.count - 1, condition))
+                builder.count(condition)
             }
         }
-        self.predicatesByKind = predicatesByKind
-        self.reportsByKind = reportsByKind
+        for (kind, report, condition) in conditions {
+            predicatesByKind[Int(kind.rawValue)].append(builder.predicate(for: condition))
+            reportsByKind[Int(kind.rawValue)].append(report)
+        }
+        reader.reserveSlots(builder.slotCount)
+        self.index = KindIndex(predicates: predicatesByKind, reports: reportsByKind)
         self.reports = reports
     }
 
@@ -98,21 +106,60 @@ public struct RuleDetector: Detector {
         reader.observe(events)
         for event in events.events {
             reader.countEvent()
-            let kind = Int(event.kind.rawValue)
-            predicatesByKind[kind].withUnsafeBufferPointer { predicates in
-                for index in predicates.indices where predicates[index].evaluate(event, reader) {
-                    let report = reports[reportsByKind[kind][index]]
-                    let rule = report.rule
-                    if rule.profile != .none, let profiles, !rule.profile.admits(event, profiles) { continue }
-                    findings.append(
-                        Finding(
-                            severity: rule.severity, rule: RuleReference(id: rule.id, name: rule.name),
-                            mitre: rule.mitre, event: event,
-                            explanation: report.output.render(event, reader, fallback: rule.description)))
-                }
+            let candidates = index.candidates(event.kind)
+            for position in candidates where index.predicates.evaluate(position, event, reader) {
+                let report = reports[index.report(position)]
+                let rule = report.rule
+                if rule.profile != .none, let profiles, !rule.profile.admits(event, profiles) { continue }
+                findings.append(
+                    Finding(
+                        severity: rule.severity, rule: RuleReference(id: rule.id, name: rule.name),
+                        mitre: rule.mitre, event: event,
+                        explanation: report.output.render(event, reader, fallback: rule.description)))
             }
         }
     }
+}
+
+/// Each kind's predicates, in rule order, laid out one kind after another in raw memory, with the report each
+/// belongs to: finding an event's candidates is two loads, and running them costs no reference counting.
+private final class KindIndex {
+    /// Keeps the predicates alive: ``predicates`` holds them unretained.
+    private let owned: [[Predicate]]
+    let predicates: PredicateList
+    private let reports: UnsafeMutablePointer<Int>
+    /// Where each kind's predicates start; kind k's run to the start of kind k + 1.
+    private let starts: UnsafeMutablePointer<Int>
+
+    init(predicates: [[Predicate]], reports: [[Int]]) {
+        owned = predicates
+        self.predicates = PredicateList(predicates.joined())
+        let all = Array(reports.joined())
+        self.reports = .allocate(capacity: max(1, all.count))
+        self.reports.initialize(from: all, count: all.count)
+        starts = .allocate(capacity: predicates.count + 1)
+        var start = 0
+        for (kind, list) in predicates.enumerated() {
+            starts[kind] = start
+            start += list.count
+        }
+        starts[predicates.count] = start
+    }
+
+    deinit {
+        predicates.deallocate()
+        reports.deallocate()
+        starts.deallocate()
+    }
+
+    @inline(__always)
+    func candidates(_ kind: EventKind) -> Range<Int> {
+        let slot = Int(kind.rawValue)
+        return starts[slot]..<starts[slot + 1]
+    }
+
+    @inline(__always)
+    func report(_ position: Int) -> Int { reports[position] }
 }
 
 /// A rule's output text with its `%field` placeholders resolved once.
