@@ -113,7 +113,7 @@ final class ExistsPredicate: FieldPredicate {
 final class FieldMemoPredicate: FieldPredicate {
     let inner: Predicate
     // Unchecked: a shard's detector alone evaluates its predicates, one event at a time.
-    @exclusivity(unchecked) private var memo = SymbolMemo<Bool>(maximumCapacity: 1 << 14, placeholder: false)
+    @exclusivity(unchecked) private var memo = SymbolFlags(maximumCapacity: 1 << 14)
     init(field: FieldID, slot: Int = -1, inner: Predicate) {
         self.inner = inner
         super.init(field: field, slot: slot)
@@ -164,7 +164,7 @@ final class SymbolSetPredicate: FieldPredicate {
 final class TextPredicate: FieldPredicate {
     let test: (String) -> Bool
     // Unchecked: a shard's detector alone evaluates its predicates, one event at a time.
-    @exclusivity(unchecked) private var memo = SymbolMemo<Bool>(maximumCapacity: 1 << 14, placeholder: false)
+    @exclusivity(unchecked) private var memo = SymbolFlags(maximumCapacity: 1 << 14)
     init(field: FieldID, slot: Int = -1, test: @escaping (String) -> Bool) {
         self.test = test
         super.init(field: field, slot: slot)
@@ -222,7 +222,7 @@ final class NumberTextPredicate: FieldPredicate {
 /// details text alone, so an event whose details were seen before is decided without reading them again.
 final class DetailsPredicate: Predicate {
     let inner: Predicate
-    @exclusivity(unchecked) private var memo = SymbolMemo<Bool>(maximumCapacity: 1 << 12, placeholder: false)
+    @exclusivity(unchecked) private var memo = SymbolFlags(maximumCapacity: 1 << 12)
     init(_ inner: Predicate) { self.inner = inner }
     override var cost: Int { 20 }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {

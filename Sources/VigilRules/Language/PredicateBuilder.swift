@@ -70,8 +70,9 @@ final class PredicateBuilder {
     private func plain(_ condition: ResolvedCondition) -> Predicate {
         switch condition {
         case .constant(let value): return ConstantPredicate(value)
-        case .and(let terms): return AndPredicate(terms.map { predicate(for: $0) })
-        case .or(let terms): return OrPredicate(terms.map { predicate(for: $0) })
+        // Nested `and`s (and `or`s) from macros are one list: one call per term instead of one per level.
+        case .and(let terms): return AndPredicate(flattened(terms, and: true).map { predicate(for: $0) })
+        case .or(let terms): return OrPredicate(flattened(terms, and: false).map { predicate(for: $0) })
         case .not(let term): return NotPredicate(predicate(for: term))
         case .exists(let field):
             // Details fields have their own memo, by details text.
@@ -85,6 +86,24 @@ final class PredicateBuilder {
             return ConditionCompiler.comparisonPredicate(
                 field, comparison, values, symbols: symbols, slot: slot(field.id))
         }
+    }
+
+    /// The terms with those that are themselves `and`s (or `or`s) replaced by their own terms, unless such a
+    /// term is shared with other rules, where it is decided once per event as a whole.
+    private func flattened(_ terms: [ResolvedCondition], and: Bool) -> [ResolvedCondition] {
+        var result: [ResolvedCondition] = []
+        for term in terms {
+            switch term {
+            case .and(let inner) where and && !isShared(term): result += flattened(inner, and: true)
+            case .or(let inner) where !and && !isShared(term): result += flattened(inner, and: false)
+            default: result.append(term)
+            }
+        }
+        return result
+    }
+
+    private func isShared(_ condition: ResolvedCondition) -> Bool {
+        sharing && uses[Self.key(condition), default: 0] > 1
     }
 
     /// A text naming a term by its structure: equal terms have equal keys.
