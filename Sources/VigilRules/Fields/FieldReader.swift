@@ -160,7 +160,35 @@ public final class FieldReader {
     // exclusivity checks); a detector's predicates own the slots (see ``reserveSlots(_:)``).
     @exclusivity(unchecked) private var slotEvents = UnsafeMutablePointer<Int64>.allocate(capacity: 0)
     @exclusivity(unchecked) private var slotValues = UnsafeMutablePointer<FieldValue>.allocate(capacity: 0)
+    /// Each slot's value again as a ``Scalar``, which predicates read without copying an enum that may hold
+    /// an array.
+    @exclusivity(unchecked) private var slotScalars = UnsafeMutablePointer<Scalar>.allocate(capacity: 0)
     private var slotCount = 0
+
+    /// A field value as a tag and 64 bits: a symbol's index, a number, or a boolean as 0 or 1. Addresses and
+    /// lists are ``Tag/other``: read those as a ``FieldValue``.
+    struct Scalar {
+        enum Tag: UInt8 { case missing, symbol, number, bool, other }
+        var tag: Tag
+        var bits: Int64
+
+        init(tag: Tag, bits: Int64) {
+            self.tag = tag
+            self.bits = bits
+        }
+
+        init(_ value: FieldValue) {
+            switch value {
+            case .missing: self.init(tag: .missing, bits: 0)
+            case .symbol(let symbol): self.init(tag: .symbol, bits: Int64(symbol.rawValue))
+            case .number(let number): self.init(tag: .number, bits: number)
+            case .bool(let value): self.init(tag: .bool, bits: value ? 1 : 0)
+            case .symbols, .address: self.init(tag: .other, bits: 0)
+            }
+        }
+
+        var symbol: Symbol { Symbol(rawValue: UInt32(truncatingIfNeeded: bits)) }
+    }
 
     /// Makes room for `count` cached fields; the cache starts empty.
     func reserveSlots(_ count: Int) {
@@ -168,6 +196,9 @@ public final class FieldReader {
         slotValues.deinitialize(count: slotCount)
         slotValues.deallocate()
         slotEvents.deallocate()
+        slotScalars.deallocate()
+        slotScalars = .allocate(capacity: count)
+        slotScalars.initialize(repeating: Scalar(tag: .missing, bits: 0), count: count)
         slotEvents = .allocate(capacity: count)
         slotEvents.initialize(repeating: .min, count: count)
         slotValues = .allocate(capacity: count)
@@ -179,17 +210,31 @@ public final class FieldReader {
         slotValues.deinitialize(count: slotCount)
         slotValues.deallocate()
         slotEvents.deallocate()
+        slotScalars.deallocate()
     }
 
     /// The value of `field` in `event`, which is the event being checked (counted with ``countEvent()``),
     /// read once per event through cache slot `slot`.
     @inline(__always)
     func value(slot: Int, _ field: FieldID, _ event: Event) -> FieldValue {
-        if slotEvents[slot] == eventNumber { return slotValues[slot] }
+        fill(slot, field, event)
+        return slotValues[slot]
+    }
+
+    /// ``value(slot:_:_:)`` as a ``Scalar``.
+    @inline(__always)
+    func scalar(slot: Int, _ field: FieldID, _ event: Event) -> Scalar {
+        fill(slot, field, event)
+        return slotScalars[slot]
+    }
+
+    @inline(__always)
+    private func fill(_ slot: Int, _ field: FieldID, _ event: Event) {
+        if slotEvents[slot] == eventNumber { return }
         let value = value(field, in: event)
+        slotScalars[slot] = Scalar(value)
         slotValues[slot] = value
         slotEvents[slot] = eventNumber
-        return value
     }
 
     // MARK: Values

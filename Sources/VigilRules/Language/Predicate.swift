@@ -23,6 +23,12 @@ class FieldPredicate: Predicate {
     final func read(_ event: Event, _ reader: FieldReader) -> FieldValue {
         slot < 0 ? reader.value(field, in: event) : reader.value(slot: slot, field, event)
     }
+    /// The field's value as a scalar: no enum copy for the common cases (text, numbers, booleans).
+    @inline(__always)
+    final func scalar(_ event: Event, _ reader: FieldReader) -> FieldReader.Scalar {
+        slot < 0
+            ? FieldReader.Scalar(reader.value(field, in: event)) : reader.scalar(slot: slot, field, event)
+    }
 }
 
 final class ConstantPredicate: Predicate {
@@ -104,7 +110,7 @@ final class ExistsPredicate: FieldPredicate {
     init(_ field: FieldID, slot: Int = -1) { super.init(field: field, slot: slot) }
     override var cost: Int { FieldReader.cost(of: field) }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        read(event, reader) != .missing
+        scalar(event, reader).tag != .missing
     }
 }
 
@@ -120,7 +126,9 @@ final class FieldMemoPredicate: FieldPredicate {
     }
     override var cost: Int { FieldReader.cost(of: field) + 2 }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        guard case .symbol(let symbol) = read(event, reader) else { return inner.evaluate(event, reader) }
+        let value = scalar(event, reader)
+        guard value.tag == .symbol else { return inner.evaluate(event, reader) }
+        let symbol = value.symbol
         if let known = memo.value(for: symbol) { return known }
         let result = inner.evaluate(event, reader)
         memo.store(result, for: symbol)
@@ -144,6 +152,9 @@ final class SymbolSetPredicate: FieldPredicate {
     }
     override var cost: Int { FieldReader.cost(of: field) + 1 }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
+        let value = scalar(event, reader)
+        if value.tag == .symbol { return symbols.contains(value.symbol) != negated }
+        guard value.tag == .other else { return false }
         switch read(event, reader) {
         case .symbol(let symbol):
             return symbols.contains(symbol) != negated
@@ -171,6 +182,9 @@ final class TextPredicate: FieldPredicate {
     }
     override var cost: Int { FieldReader.cost(of: field) + 2 }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
+        let value = scalar(event, reader)
+        if value.tag == .symbol { return passes(value.symbol, reader) }
+        guard value.tag == .other else { return false }
         switch read(event, reader) {
         case .symbol(let symbol): return passes(symbol, reader)
         case .symbols(let list): return list.contains { passes($0, reader) }
@@ -203,7 +217,9 @@ final class NumberTextPredicate: FieldPredicate {
     }
     override var cost: Int { FieldReader.cost(of: field) + 4 }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        guard case .number(let number) = read(event, reader) else { return false }
+        let read = scalar(event, reader)
+        guard read.tag == .number else { return false }
+        let number = read.bits
         let key = Key(number: number, kind: event.kind)
         if let last, last.key == key { return last.result }
         if let known = memo[key] {
@@ -260,11 +276,26 @@ final class NumberPredicate: FieldPredicate {
         super.init(field: field, slot: slot)
     }
     override var cost: Int { FieldReader.cost(of: field) }
+
+    /// Whether `number` is one of the constants: a binary search, since lists of flags can be long.
+    @inline(__always)
+    private func contains(_ number: Int64) -> Bool {
+        var low = 0
+        var high = values.count
+        while low < high {
+            let middle = (low + high) / 2
+            if values[middle] < number { low = middle + 1 } else { high = middle }
+        }
+        return low < values.count && values[low] == number
+    }
+
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        guard case .number(let number) = read(event, reader) else { return false }
+        let read = scalar(event, reader)
+        guard read.tag == .number else { return false }
+        let number = read.bits
         switch comparison {
-        case .equal, .in, .intersects: return values.contains(number)
-        case .notEqual: return !values.contains(number)
+        case .equal, .in, .intersects: return contains(number)
+        case .notEqual: return !contains(number)
         case .less: return number < value
         case .lessOrEqual: return number <= value
         case .greater: return number > value
@@ -285,8 +316,9 @@ final class BoolPredicate: FieldPredicate {
     }
     override var cost: Int { FieldReader.cost(of: field) }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        guard case .bool(let value) = read(event, reader) else { return false }
-        return value ? acceptsTrue : acceptsFalse
+        let value = scalar(event, reader)
+        guard value.tag == .bool else { return false }
+        return value.bits != 0 ? acceptsTrue : acceptsFalse
     }
 }
 
