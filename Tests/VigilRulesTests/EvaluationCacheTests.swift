@@ -63,6 +63,41 @@ struct EvaluationCacheTests {
             ])
     }
 
+    @Test("rules skipped by a field test they require still match where it passes, in rule order")
+    func guardedRules() throws {
+        let symbols = SymbolTable()
+        var b = EventBuilder(symbols: symbols)
+        let yaml = [
+            ruleEntry("One", "proc.name = cat and fd.name startswith /etc/", extra: "  id: t.one"),
+            ruleEntry("Two", "fd.name startswith /etc/ and not proc.name = cat", extra: "  id: t.two"),
+            ruleEntry("Three", "fd.name = /etc/hosts or proc.name = cat", extra: "  id: t.three"),
+            ruleEntry("Four", "proc.name in (cat, ls) and evt.is_open_write = true", extra: "  id: t.four"),
+            ruleEntry("Five", "fd.name pmatch (/tmp) and proc.name = ls", extra: "  id: t.five"),
+            ruleEntry("Six", "not fd.name startswith /etc/ and proc.name exists", extra: "  id: t.six"),
+        ].joined(separator: "\n")
+        let events = Self.timed([
+            b.exec(pid: 60, executable: "/usr/bin/cat", arguments: ["cat"]),
+            b.exec(pid: 61, executable: "/usr/bin/ls", arguments: ["ls"]),
+            b.open(pid: 60, path: "/etc/hosts"),
+            b.open(pid: 61, path: "/etc/hosts"),
+            b.open(pid: 61, path: "/tmp/x", flags: 0x241),
+            b.open(pid: 60, path: "/tmp/x"),
+            b.open(pid: 62, path: "/etc/hosts"),
+            b.open(pid: 62, path: "/tmp/x"),
+        ])
+        let found = try matchesInOneBatch(yaml, events, symbols: symbols)
+        #expect(
+            found == [
+                ["t.three", "t.six"], ["t.six"],
+                ["t.one", "t.three"],
+                ["t.two", "t.three"],
+                ["t.four", "t.five", "t.six"],
+                ["t.three", "t.six"],
+                ["t.two", "t.three"],
+                [],
+            ])
+    }
+
     @Test(
         "evt.type, evt.dir, event.kind and event.layer are decided by the event's kind",
         arguments: [

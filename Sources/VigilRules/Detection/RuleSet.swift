@@ -93,13 +93,70 @@ public struct RuleDetector: Detector {
                 builder.count(condition)
             }
         }
+        var conditionsByKind = [[ResolvedCondition]](repeating: [], count: EventKind.counterSlots)
         for (kind, report, condition) in conditions {
             predicatesByKind[Int(kind.rawValue)].append(builder.predicate(for: condition))
             reportsByKind[Int(kind.rawValue)].append(report)
+            conditionsByKind[Int(kind.rawValue)].append(condition)
+        }
+        var groupsByKind: [[GuardGroup]] = []
+        var guardsByKind: [[(group: Int, bit: Int)?]] = []
+        for list in conditionsByKind {
+            let (groups, guards) = Self.guards(list, builder)
+            groupsByKind.append(groups)
+            guardsByKind.append(guards)
         }
         reader.reserveSlots(builder.slotCount)
-        self.index = KindIndex(predicates: predicatesByKind, reports: reportsByKind)
+        self.index = KindIndex(
+            predicates: predicatesByKind, reports: reportsByKind, groups: groupsByKind, guards: guardsByKind)
         self.reports = reports
+    }
+
+    /// Groups the conditions of one kind by a text field each requires a test of (see ``GuardGroup``): each
+    /// rule joins the group of the field most of the kind's rules test, so that one lookup clears many rules.
+    /// Returns the groups and, per condition, its group (an index into them) and bit, or nil when unguarded.
+    private static func guards(
+        _ conditions: [ResolvedCondition], _ builder: PredicateBuilder
+    ) -> ([GuardGroup], [(group: Int, bit: Int)?]) {
+        let candidates = conditions.map { condition in
+            GuardGroup.conjuncts(condition).compactMap { term in term.singleTextField.map { (field: $0, term: term) } }
+        }
+        var counts: [String: Int] = [:]
+        for list in candidates {
+            for key in Set(list.map { "\($0.field)" }) { counts[key, default: 0] += 1 }
+        }
+        var order: [String] = []
+        var members: [String: (field: FieldID, tests: [Predicate])] = [:]
+        var chosen: [(key: String, bit: Int)?] = []
+        for list in candidates {
+            // The field most rules test; a group of one saves nothing.
+            let best = list.enumerated().max { a, b in
+                let (countA, countB) = (counts["\(a.element.field)"] ?? 0, counts["\(b.element.field)"] ?? 0)
+                return countA != countB ? countA < countB : a.offset > b.offset
+            }?.element
+            guard let best, counts["\(best.field)", default: 0] > 1 else {
+                chosen.append(nil)
+                continue
+            }
+            let key = "\(best.field)"
+            if members[key] == nil {
+                order.append(key)
+                members[key] = (best.field, [])
+            }
+            guard let bit = members[key]?.tests.count, bit < GuardGroup.capacity else {
+                chosen.append(nil)
+                continue
+            }
+            members[key]?.tests.append(builder.predicate(for: best.term))
+            chosen.append((key, bit))
+        }
+        let groups = order.compactMap { key in
+            members[key].map { GuardGroup(field: $0.field, slot: builder.slot(for: $0.field), tests: $0.tests) }
+        }
+        let guards = chosen.map { choice in
+            choice.flatMap { choice in order.firstIndex(of: choice.key).map { (group: $0, bit: choice.bit) } }
+        }
+        return (groups, guards)
     }
 
     public mutating func inspect(_ events: EventBatch, into findings: inout [Finding]) {
@@ -107,7 +164,10 @@ public struct RuleDetector: Detector {
         for event in events.events {
             reader.countEvent()
             let candidates = index.candidates(event.kind)
-            for position in candidates where index.predicates.evaluate(position, event, reader) {
+            if candidates.isEmpty { continue }
+            index.computeMasks(event, reader)
+            for position in candidates
+            where index.admits(position) && index.predicates.evaluate(position, event, reader) {
                 let report = reports[index.report(position)]
                 let rule = report.rule
                 if rule.profile != .none, let profiles, !rule.profile.admits(event, profiles) { continue }
@@ -130,9 +190,41 @@ private final class KindIndex {
     private let reports: UnsafeMutablePointer<Int>
     /// Where each kind's predicates start; kind k's run to the start of kind k + 1.
     private let starts: UnsafeMutablePointer<Int>
+    /// Every kind's guard groups, one kind after another; kind k's start at `groupStarts[k]`.
+    private let groups: [GuardGroup]
+    private let groupStarts: UnsafeMutablePointer<Int>
+    /// Per predicate, the group guarding it (an index into ``groups``), or -1; and its bit in that group.
+    private let guardGroups: UnsafeMutablePointer<Int>
+    private let guardBits: UnsafeMutablePointer<UInt64>
+    /// The masks of the current event's groups, by group.
+    private let masks: UnsafeMutablePointer<UInt64>
 
-    init(predicates: [[Predicate]], reports: [[Int]]) {
+    init(predicates: [[Predicate]], reports: [[Int]], groups: [[GuardGroup]], guards: [[(group: Int, bit: Int)?]]) {
         owned = predicates
+        self.groups = Array(groups.joined())
+        let groupStarts = UnsafeMutablePointer<Int>.allocate(capacity: groups.count + 1)
+        var groupStart = 0
+        for (kind, list) in groups.enumerated() {
+            groupStarts[kind] = groupStart
+            groupStart += list.count
+        }
+        groupStarts[groups.count] = groupStart
+        self.groupStarts = groupStarts
+        let count = predicates.reduce(0) { $0 + $1.count }
+        let guardGroups = UnsafeMutablePointer<Int>.allocate(capacity: max(1, count))
+        let guardBits = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, count))
+        var position = 0
+        for (kind, list) in guards.enumerated() {
+            for choice in list {
+                guardGroups[position] = choice.map { groupStarts[kind] + $0.group } ?? -1
+                guardBits[position] = choice.map { 1 << UInt64($0.bit) } ?? 0
+                position += 1
+            }
+        }
+        self.guardGroups = guardGroups
+        self.guardBits = guardBits
+        masks = .allocate(capacity: max(1, self.groups.count))
+        masks.initialize(repeating: 0, count: max(1, self.groups.count))
         self.predicates = PredicateList(predicates.joined())
         let all = Array(reports.joined())
         self.reports = .allocate(capacity: max(1, all.count))
@@ -150,6 +242,26 @@ private final class KindIndex {
         predicates.deallocate()
         reports.deallocate()
         starts.deallocate()
+        groupStarts.deallocate()
+        guardGroups.deallocate()
+        guardBits.deallocate()
+        masks.deallocate()
+    }
+
+    /// Asks each guard group of the event's kind which of its rules may match the event.
+    @inline(__always)
+    func computeMasks(_ event: Event, _ reader: FieldReader) {
+        let kind = Int(event.kind.rawValue)
+        for group in groupStarts[kind]..<groupStarts[kind + 1] {
+            masks[group] = groups[group].mask(event, reader)
+        }
+    }
+
+    /// Whether the predicate at `position` may match: unguarded, or its guard's test passed.
+    @inline(__always)
+    func admits(_ position: Int) -> Bool {
+        let group = guardGroups[position]
+        return group < 0 || masks[group] & guardBits[position] != 0
     }
 
     @inline(__always)

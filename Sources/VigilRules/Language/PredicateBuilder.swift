@@ -48,6 +48,8 @@ final class PredicateBuilder {
     }
 
     /// The cache slot for `field` when sharing, else -1 (read directly).
+    func slot(for field: FieldID) -> Int { slot(field) }
+
     private func slot(_ field: FieldID) -> Int {
         guard sharing else { return -1 }
         let key = "\(field)"
