@@ -98,6 +98,21 @@ struct EvaluationCacheTests {
             ])
     }
 
+    @Test("a kind with more rules than a guard mask holds checks every one of them")
+    func manyRulesOfOneKind() throws {
+        let symbols = SymbolTable()
+        var b = EventBuilder(symbols: symbols)
+        // 70 rules on file opens, each requiring its own path (and so all in one guard group if guarded).
+        let yaml = (0..<70).map { ruleEntry("Rule \($0)", "fd.name = /f/\($0)", extra: "  id: t.\($0)") }
+            .joined(separator: "\n")
+        let events = Self.timed([
+            b.open(pid: 70, path: "/f/3"), b.open(pid: 70, path: "/f/64"), b.open(pid: 70, path: "/f/69"),
+            b.open(pid: 70, path: "/f/70"),
+        ])
+        let found = try matchesInOneBatch(yaml, events, symbols: symbols)
+        #expect(found == [["t.3"], ["t.64"], ["t.69"], []])
+    }
+
     @Test(
         "evt.type, evt.dir, event.kind and event.layer are decided by the event's kind",
         arguments: [

@@ -10,26 +10,30 @@ import VigilCore
 final class GuardGroup {
     let field: FieldID
     private let slot: Int
-    /// The tests, one per guarded rule; bit i of a mask is test i's answer.
+    /// The tests, one per guarded rule.
     private let owned: [Predicate]
     private let tests: PredicateList
+    /// Per test, the bit of its answer in a mask: its rule's position among the kind's rules.
+    private let bits: [UInt64]
     // Unchecked: a shard's detector alone uses its groups, one event at a time.
     @exclusivity(unchecked) private var masks = SymbolMemo<UInt64>(maximumCapacity: 1 << 14, placeholder: 0)
 
-    /// At most this many rules share one group (the bits of a mask).
+    /// Kinds with more rules than this (the bits of a mask) are not guarded.
     static let capacity = 64
 
-    init(field: FieldID, slot: Int, tests: [Predicate]) {
-        precondition(tests.count <= Self.capacity)
+    /// A group of `tests`, test i guarding the rule at position `positions[i]` among its kind's rules.
+    init(field: FieldID, slot: Int, tests: [Predicate], positions: [Int]) {
+        precondition(tests.count == positions.count && positions.allSatisfy { $0 < Self.capacity })
         self.field = field
         self.slot = slot
         self.owned = tests
         self.tests = PredicateList(tests)
+        self.bits = positions.map { 1 << UInt64($0) }
     }
 
     deinit { tests.deallocate() }
 
-    /// Which guarded rules may match `event`, the event being checked.
+    /// Which guarded rules may match `event`, the event being checked: the bits of their positions.
     @inline(__always)
     func mask(_ event: Event, _ reader: FieldReader) -> UInt64 {
         let value = reader.scalar(slot: slot, field, event)
@@ -42,7 +46,7 @@ final class GuardGroup {
 
     private func compute(_ event: Event, _ reader: FieldReader) -> UInt64 {
         var mask: UInt64 = 0
-        for index in 0..<tests.count where tests.evaluate(index, event, reader) { mask |= 1 << UInt64(index) }
+        for index in 0..<tests.count where tests.evaluate(index, event, reader) { mask |= bits[index] }
         return mask
     }
 

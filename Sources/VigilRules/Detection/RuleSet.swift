@@ -100,24 +100,25 @@ public struct RuleDetector: Detector {
             conditionsByKind[Int(kind.rawValue)].append(condition)
         }
         var groupsByKind: [[GuardGroup]] = []
-        var guardsByKind: [[(group: Int, bit: Int)?]] = []
+        var unguardedByKind: [UInt64] = []
         for list in conditionsByKind {
-            let (groups, guards) = Self.guards(list, builder)
+            let (groups, unguarded) = Self.guards(list, builder)
             groupsByKind.append(groups)
-            guardsByKind.append(guards)
+            unguardedByKind.append(unguarded)
         }
         reader.reserveSlots(builder.slotCount)
         self.index = KindIndex(
-            predicates: predicatesByKind, reports: reportsByKind, groups: groupsByKind, guards: guardsByKind)
+            predicates: predicatesByKind, reports: reportsByKind, groups: groupsByKind, unguarded: unguardedByKind)
         self.reports = reports
     }
 
     /// Groups the conditions of one kind by a text field each requires a test of (see ``GuardGroup``): each
     /// rule joins the group of the field most of the kind's rules test, so that one lookup clears many rules.
-    /// Returns the groups and, per condition, its group (an index into them) and bit, or nil when unguarded.
+    /// Returns the groups and the bits of the positions of the rules no group guards.
     private static func guards(
         _ conditions: [ResolvedCondition], _ builder: PredicateBuilder
-    ) -> ([GuardGroup], [(group: Int, bit: Int)?]) {
+    ) -> ([GuardGroup], UInt64) {
+        guard conditions.count <= GuardGroup.capacity else { return ([], .max) }
         let candidates = conditions.map { condition in
             GuardGroup.conjuncts(condition).compactMap { term in term.singleTextField.map { (field: $0, term: term) } }
         }
@@ -126,37 +127,32 @@ public struct RuleDetector: Detector {
             for key in Set(list.map { "\($0.field)" }) { counts[key, default: 0] += 1 }
         }
         var order: [String] = []
-        var members: [String: (field: FieldID, tests: [Predicate])] = [:]
-        var chosen: [(key: String, bit: Int)?] = []
-        for list in candidates {
+        var members: [String: (field: FieldID, tests: [Predicate], positions: [Int])] = [:]
+        var unguarded: UInt64 = 0
+        for (position, list) in candidates.enumerated() {
             // The field most rules test; a group of one saves nothing.
             let best = list.enumerated().max { a, b in
                 let (countA, countB) = (counts["\(a.element.field)"] ?? 0, counts["\(b.element.field)"] ?? 0)
                 return countA != countB ? countA < countB : a.offset > b.offset
             }?.element
             guard let best, counts["\(best.field)", default: 0] > 1 else {
-                chosen.append(nil)
+                unguarded |= 1 << UInt64(position)
                 continue
             }
             let key = "\(best.field)"
             if members[key] == nil {
                 order.append(key)
-                members[key] = (best.field, [])
-            }
-            guard let bit = members[key]?.tests.count, bit < GuardGroup.capacity else {
-                chosen.append(nil)
-                continue
+                members[key] = (best.field, [], [])
             }
             members[key]?.tests.append(builder.predicate(for: best.term))
-            chosen.append((key, bit))
+            members[key]?.positions.append(position)
         }
         let groups = order.compactMap { key in
-            members[key].map { GuardGroup(field: $0.field, slot: builder.slot(for: $0.field), tests: $0.tests) }
+            members[key].map {
+                GuardGroup(field: $0.field, slot: builder.slot(for: $0.field), tests: $0.tests, positions: $0.positions)
+            }
         }
-        let guards = chosen.map { choice in
-            choice.flatMap { choice in order.firstIndex(of: choice.key).map { (group: $0, bit: choice.bit) } }
-        }
-        return (groups, guards)
+        return (groups, unguarded)
     }
 
     public mutating func inspect(_ events: EventBatch, into findings: inout [Finding]) {
@@ -164,20 +160,33 @@ public struct RuleDetector: Detector {
         for event in events.events {
             reader.countEvent()
             let candidates = index.candidates(event.kind)
-            if candidates.isEmpty { continue }
-            index.computeMasks(event, reader)
-            for position in candidates
-            where index.admits(position) && index.predicates.evaluate(position, event, reader) {
-                let report = reports[index.report(position)]
-                let rule = report.rule
-                if rule.profile != .none, let profiles, !rule.profile.admits(event, profiles) { continue }
-                findings.append(
-                    Finding(
-                        severity: rule.severity, rule: RuleReference(id: rule.id, name: rule.name),
-                        mitre: rule.mitre, event: event,
-                        explanation: report.output.render(event, reader, fallback: rule.description)))
+            if candidates.count > GuardGroup.capacity {
+                // Too many rules for a mask: no guards, every rule checked.
+                for position in candidates { check(position, event, into: &findings) }
+                continue
+            }
+            // The rules that may match, by position: the unguarded ones and those whose guard passed.
+            var pending = index.pending(event, reader)
+            while pending != 0 {
+                let position = candidates.lowerBound + pending.trailingZeroBitCount
+                pending &= pending &- 1
+                if position < candidates.upperBound { check(position, event, into: &findings) }
             }
         }
+    }
+
+    /// Checks the rule at `position` of the index against `event` and raises its finding when it matches.
+    @inline(__always)
+    private func check(_ position: Int, _ event: Event, into findings: inout [Finding]) {
+        guard index.predicates.evaluate(position, event, reader) else { return }
+        let report = reports[index.report(position)]
+        let rule = report.rule
+        if rule.profile != .none, let profiles, !rule.profile.admits(event, profiles) { return }
+        findings.append(
+            Finding(
+                severity: rule.severity, rule: RuleReference(id: rule.id, name: rule.name),
+                mitre: rule.mitre, event: event,
+                explanation: report.output.render(event, reader, fallback: rule.description)))
     }
 }
 
@@ -193,13 +202,10 @@ private final class KindIndex {
     /// Every kind's guard groups, one kind after another; kind k's start at `groupStarts[k]`.
     private let groups: [GuardGroup]
     private let groupStarts: UnsafeMutablePointer<Int>
-    /// Per predicate, the group guarding it (an index into ``groups``), or -1; and its bit in that group.
-    private let guardGroups: UnsafeMutablePointer<Int>
-    private let guardBits: UnsafeMutablePointer<UInt64>
-    /// The masks of the current event's groups, by group.
-    private let masks: UnsafeMutablePointer<UInt64>
+    /// Per kind, the positions (bits) of the predicates no group guards.
+    private let unguarded: UnsafeMutablePointer<UInt64>
 
-    init(predicates: [[Predicate]], reports: [[Int]], groups: [[GuardGroup]], guards: [[(group: Int, bit: Int)?]]) {
+    init(predicates: [[Predicate]], reports: [[Int]], groups: [[GuardGroup]], unguarded: [UInt64]) {
         owned = predicates
         self.groups = Array(groups.joined())
         let groupStarts = UnsafeMutablePointer<Int>.allocate(capacity: groups.count + 1)
@@ -210,21 +216,8 @@ private final class KindIndex {
         }
         groupStarts[groups.count] = groupStart
         self.groupStarts = groupStarts
-        let count = predicates.reduce(0) { $0 + $1.count }
-        let guardGroups = UnsafeMutablePointer<Int>.allocate(capacity: max(1, count))
-        let guardBits = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, count))
-        var position = 0
-        for (kind, list) in guards.enumerated() {
-            for choice in list {
-                guardGroups[position] = choice.map { groupStarts[kind] + $0.group } ?? -1
-                guardBits[position] = choice.map { 1 << UInt64($0.bit) } ?? 0
-                position += 1
-            }
-        }
-        self.guardGroups = guardGroups
-        self.guardBits = guardBits
-        masks = .allocate(capacity: max(1, self.groups.count))
-        masks.initialize(repeating: 0, count: max(1, self.groups.count))
+        self.unguarded = .allocate(capacity: max(1, unguarded.count))
+        self.unguarded.initialize(from: unguarded, count: unguarded.count)
         self.predicates = PredicateList(predicates.joined())
         let all = Array(reports.joined())
         self.reports = .allocate(capacity: max(1, all.count))
@@ -243,25 +236,18 @@ private final class KindIndex {
         reports.deallocate()
         starts.deallocate()
         groupStarts.deallocate()
-        guardGroups.deallocate()
-        guardBits.deallocate()
-        masks.deallocate()
+        unguarded.deallocate()
     }
 
-    /// Asks each guard group of the event's kind which of its rules may match the event.
+    /// The positions (bits, from the kind's first predicate) of the event's kind's predicates that may match:
+    /// those no group guards, and those whose group's test passed. A kind has at most 64 predicates with
+    /// guards; one with more has none, and every bit set.
     @inline(__always)
-    func computeMasks(_ event: Event, _ reader: FieldReader) {
+    func pending(_ event: Event, _ reader: FieldReader) -> UInt64 {
         let kind = Int(event.kind.rawValue)
-        for group in groupStarts[kind]..<groupStarts[kind + 1] {
-            masks[group] = groups[group].mask(event, reader)
-        }
-    }
-
-    /// Whether the predicate at `position` may match: unguarded, or its guard's test passed.
-    @inline(__always)
-    func admits(_ position: Int) -> Bool {
-        let group = guardGroups[position]
-        return group < 0 || masks[group] & guardBits[position] != 0
+        var pending = unguarded[kind]
+        for group in groupStarts[kind]..<groupStarts[kind + 1] { pending |= groups[group].mask(event, reader) }
+        return pending
     }
 
     @inline(__always)
