@@ -98,6 +98,30 @@ struct EvaluationCacheTests {
             ])
     }
 
+    @Test("process fields of later batches see the process view as it changed: exec, then exit")
+    func processViewAcrossBatches() throws {
+        let symbols = SymbolTable()
+        var b = EventBuilder(symbols: symbols)
+        var loader = RuleLoader()
+        try loader.addFile(
+            text: ruleEntry("Cat", "proc.name = cat and fd.name = /etc/hosts", extra: "  id: t.cat"), name: "t.yaml")
+        var detector = RuleDetector(rules: loader.compile().rules, symbols: symbols)
+        // One batch each: an open before the process is known, its exec, an open, its exit, an open again.
+        let batches = [
+            [b.open(pid: 80, path: "/etc/hosts")],
+            [b.exec(pid: 80, executable: "/usr/bin/cat", arguments: ["cat"])],
+            [b.open(pid: 80, path: "/etc/hosts")],
+            [b.exit(pid: 80)],
+            [b.open(pid: 80, path: "/etc/hosts")],
+        ]
+        let found = batches.map { events in
+            var findings: [Finding] = []
+            detector.inspect(EventBatch(events), into: &findings)
+            return findings.count
+        }
+        #expect(found == [0, 0, 1, 0, 0])
+    }
+
     @Test("a kind with more rules than a guard mask holds checks every one of them")
     func manyRulesOfOneKind() throws {
         let symbols = SymbolTable()

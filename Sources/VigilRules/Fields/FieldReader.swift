@@ -57,6 +57,14 @@ public final class FieldReader {
     /// The last process looked up for an event and for an event's parent: every rule checked against an
     /// event reads the same ones, so they are hashed once per event rather than once per rule.
     @exclusivity(unchecked) private var lastProcess = ProcessLookup()
+    /// Recent lookups in the process view, direct-mapped by pid: the view changes only when a batch is
+    /// observed, so within a batch each process is hashed once rather than once per event.
+    private let recentProcesses: UnsafeMutablePointer<ProcessLookup> = {
+        let table = UnsafeMutablePointer<ProcessLookup>.allocate(capacity: recentProcessSlots)
+        table.initialize(repeating: ProcessLookup(), count: recentProcessSlots)
+        return table
+    }()
+    private static let recentProcessSlots = 1 << 10
     @exclusivity(unchecked) private var lastParent = ProcessLookup()
     @exclusivity(unchecked) private var workloads = SymbolMemo<WorkloadInfo>(
         maximumCapacity: 1 << 16,
@@ -207,6 +215,8 @@ public final class FieldReader {
     }
 
     deinit {
+        recentProcesses.deinitialize(count: Self.recentProcessSlots)
+        recentProcesses.deallocate()
         slotValues.deinitialize(count: slotCount)
         slotValues.deallocate()
         slotEvents.deallocate()
@@ -388,8 +398,14 @@ public final class FieldReader {
     @inline(__always)
     private func process(_ key: ProcessKey) -> ProcessInfo? {
         if lastProcess.version == processesChanged, lastProcess.key == key { return lastProcess.info }
+        let recent = recentProcesses + (Int(UInt32(bitPattern: key.pid)) & (Self.recentProcessSlots - 1))
+        if recent.pointee.version == processesChanged, recent.pointee.key == key {
+            lastProcess = recent.pointee
+            return lastProcess.info
+        }
         let info = processes[key]
         lastProcess = ProcessLookup(key: key, version: processesChanged, info: info)
+        recent.pointee = lastProcess
         return info
     }
 
