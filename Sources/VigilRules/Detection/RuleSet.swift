@@ -67,8 +67,7 @@ public struct RuleDetector: Detector {
         let output: OutputTemplate
     }
 
-    private let predicatesByKind: [[Predicate]]
-    private let reportsByKind: [[Int]]
+    private let index: KindIndex
     private let reports: [Report]
     private let reader: FieldReader
     private let profiles: (any ProfileView)?
@@ -81,38 +80,184 @@ public struct RuleDetector: Detector {
         var predicatesByKind = [[Predicate]](repeating: [], count: EventKind.counterSlots)
         var reportsByKind = [[Int]](repeating: [], count: EventKind.counterSlots)
         var reports: [Report] = []
+        // Each kind gets the condition as it reads on that kind (`evt.type` tests decided), and none when it
+        // cannot hold there; terms the rules share are built once.
+        var conditions: [(kind: EventKind, report: Int, condition: ResolvedCondition)] = []
+        let builder = PredicateBuilder(symbols: symbols, sharing: true)
         for rule in rules where rule.enabled {
-            let predicate = ConditionCompiler.predicate(for: rule.resolved, symbols: symbols)
             reports.append(Report(rule: rule, output: OutputTemplate(rule.output)))
-            for kind in rule.kinds {
-                predicatesByKind[Int(kind.rawValue)].append(predicate)
-                reportsByKind[Int(kind.rawValue)].append(reports.count - 1)
+            for kind in rule.kinds.sorted(by: { $0.rawValue < $1.rawValue }) {
+                let condition = rule.resolved.specialised(for: kind)
+                if case .constant(false) = condition { continue }
+                conditions.append((kind, reports.count - 1, condition))
+                builder.count(condition)
             }
         }
-        self.predicatesByKind = predicatesByKind
-        self.reportsByKind = reportsByKind
+        var conditionsByKind = [[ResolvedCondition]](repeating: [], count: EventKind.counterSlots)
+        for (kind, report, condition) in conditions {
+            predicatesByKind[Int(kind.rawValue)].append(builder.predicate(for: condition))
+            reportsByKind[Int(kind.rawValue)].append(report)
+            conditionsByKind[Int(kind.rawValue)].append(condition)
+        }
+        var groupsByKind: [[GuardGroup]] = []
+        var unguardedByKind: [UInt64] = []
+        for list in conditionsByKind {
+            let (groups, unguarded) = Self.guards(list, builder)
+            groupsByKind.append(groups)
+            unguardedByKind.append(unguarded)
+        }
+        reader.reserveSlots(builder.slotCount)
+        self.index = KindIndex(
+            predicates: predicatesByKind, reports: reportsByKind, groups: groupsByKind, unguarded: unguardedByKind)
         self.reports = reports
+    }
+
+    /// Groups the conditions of one kind by a text field each requires a test of (see ``GuardGroup``): each
+    /// rule joins the group of the field most of the kind's rules test, so that one lookup clears many rules.
+    /// Returns the groups and the bits of the positions of the rules no group guards.
+    private static func guards(
+        _ conditions: [ResolvedCondition], _ builder: PredicateBuilder
+    ) -> ([GuardGroup], UInt64) {
+        guard conditions.count <= GuardGroup.capacity else { return ([], .max) }
+        let candidates = conditions.map { condition in
+            GuardGroup.conjuncts(condition).compactMap { term in term.singleTextField.map { (field: $0, term: term) } }
+        }
+        var counts: [String: Int] = [:]
+        for list in candidates {
+            for key in Set(list.map { "\($0.field)" }) { counts[key, default: 0] += 1 }
+        }
+        var order: [String] = []
+        var members: [String: (field: FieldID, tests: [Predicate], positions: [Int])] = [:]
+        var unguarded: UInt64 = 0
+        for (position, list) in candidates.enumerated() {
+            // The field most rules test; a group of one saves nothing.
+            let best = list.enumerated().max { a, b in
+                let (countA, countB) = (counts["\(a.element.field)"] ?? 0, counts["\(b.element.field)"] ?? 0)
+                return countA != countB ? countA < countB : a.offset > b.offset
+            }?.element
+            guard let best, counts["\(best.field)", default: 0] > 1 else {
+                unguarded |= 1 << UInt64(position)
+                continue
+            }
+            let key = "\(best.field)"
+            if members[key] == nil {
+                order.append(key)
+                members[key] = (best.field, [], [])
+            }
+            members[key]?.tests.append(builder.predicate(for: best.term))
+            members[key]?.positions.append(position)
+        }
+        let groups = order.compactMap { key in
+            members[key].map {
+                GuardGroup(field: $0.field, slot: builder.slot(for: $0.field), tests: $0.tests, positions: $0.positions)
+            }
+        }
+        return (groups, unguarded)
     }
 
     public mutating func inspect(_ events: EventBatch, into findings: inout [Finding]) {
         reader.observe(events)
         for event in events.events {
             reader.countEvent()
-            let kind = Int(event.kind.rawValue)
-            predicatesByKind[kind].withUnsafeBufferPointer { predicates in
-                for index in predicates.indices where predicates[index].evaluate(event, reader) {
-                    let report = reports[reportsByKind[kind][index]]
-                    let rule = report.rule
-                    if rule.profile != .none, let profiles, !rule.profile.admits(event, profiles) { continue }
-                    findings.append(
-                        Finding(
-                            severity: rule.severity, rule: RuleReference(id: rule.id, name: rule.name),
-                            mitre: rule.mitre, event: event,
-                            explanation: report.output.render(event, reader, fallback: rule.description)))
-                }
+            let candidates = index.candidates(event.kind)
+            if candidates.count > GuardGroup.capacity {
+                // Too many rules for a mask: no guards, every rule checked.
+                for position in candidates { check(position, event, into: &findings) }
+                continue
+            }
+            // The rules that may match, by position: the unguarded ones and those whose guard passed.
+            var pending = index.pending(event, reader)
+            while pending != 0 {
+                let position = candidates.lowerBound + pending.trailingZeroBitCount
+                pending &= pending &- 1
+                if position < candidates.upperBound { check(position, event, into: &findings) }
             }
         }
     }
+
+    /// Checks the rule at `position` of the index against `event` and raises its finding when it matches.
+    @inline(__always)
+    private func check(_ position: Int, _ event: Event, into findings: inout [Finding]) {
+        guard index.predicates.evaluate(position, event, reader) else { return }
+        let report = reports[index.report(position)]
+        let rule = report.rule
+        if rule.profile != .none, let profiles, !rule.profile.admits(event, profiles) { return }
+        findings.append(
+            Finding(
+                severity: rule.severity, rule: RuleReference(id: rule.id, name: rule.name),
+                mitre: rule.mitre, event: event,
+                explanation: report.output.render(event, reader, fallback: rule.description)))
+    }
+}
+
+/// Each kind's predicates, in rule order, laid out one kind after another in raw memory, with the report each
+/// belongs to: finding an event's candidates is two loads, and running them costs no reference counting.
+private final class KindIndex {
+    /// Keeps the predicates alive: ``predicates`` holds them unretained.
+    private let owned: [[Predicate]]
+    let predicates: PredicateList
+    private let reports: UnsafeMutablePointer<Int>
+    /// Where each kind's predicates start; kind k's run to the start of kind k + 1.
+    private let starts: UnsafeMutablePointer<Int>
+    /// Every kind's guard groups, one kind after another; kind k's start at `groupStarts[k]`.
+    private let groups: [GuardGroup]
+    private let groupStarts: UnsafeMutablePointer<Int>
+    /// Per kind, the positions (bits) of the predicates no group guards.
+    private let unguarded: UnsafeMutablePointer<UInt64>
+
+    init(predicates: [[Predicate]], reports: [[Int]], groups: [[GuardGroup]], unguarded: [UInt64]) {
+        owned = predicates
+        self.groups = Array(groups.joined())
+        let groupStarts = UnsafeMutablePointer<Int>.allocate(capacity: groups.count + 1)
+        var groupStart = 0
+        for (kind, list) in groups.enumerated() {
+            groupStarts[kind] = groupStart
+            groupStart += list.count
+        }
+        groupStarts[groups.count] = groupStart
+        self.groupStarts = groupStarts
+        self.unguarded = .allocate(capacity: max(1, unguarded.count))
+        self.unguarded.initialize(from: unguarded, count: unguarded.count)
+        self.predicates = PredicateList(predicates.joined())
+        let all = Array(reports.joined())
+        self.reports = .allocate(capacity: max(1, all.count))
+        self.reports.initialize(from: all, count: all.count)
+        starts = .allocate(capacity: predicates.count + 1)
+        var start = 0
+        for (kind, list) in predicates.enumerated() {
+            starts[kind] = start
+            start += list.count
+        }
+        starts[predicates.count] = start
+    }
+
+    deinit {
+        predicates.deallocate()
+        reports.deallocate()
+        starts.deallocate()
+        groupStarts.deallocate()
+        unguarded.deallocate()
+    }
+
+    /// The positions (bits, from the kind's first predicate) of the event's kind's predicates that may match:
+    /// those no group guards, and those whose group's test passed. A kind has at most 64 predicates with
+    /// guards; one with more has none, and every bit set.
+    @inline(__always)
+    func pending(_ event: Event, _ reader: FieldReader) -> UInt64 {
+        let kind = Int(event.kind.rawValue)
+        var pending = unguarded[kind]
+        for group in groupStarts[kind]..<groupStarts[kind + 1] { pending |= groups[group].mask(event, reader) }
+        return pending
+    }
+
+    @inline(__always)
+    func candidates(_ kind: EventKind) -> Range<Int> {
+        let slot = Int(kind.rawValue)
+        return starts[slot]..<starts[slot + 1]
+    }
+
+    @inline(__always)
+    func report(_ position: Int) -> Int { reports[position] }
 }
 
 /// A rule's output text with its `%field` placeholders resolved once.

@@ -54,7 +54,10 @@ public enum FieldID: Sendable, Hashable {
     // HTTP
     case httpMethod, httpRoute, httpPath, httpStatus, httpClientAddress, httpParameters, httpHost, httpPeerAddress
     /// A value read from the event's JSON details (Falco's `ka.req.*`, `ct.request.*`, `jevt.value[…]`).
-    case detail(DetailField)
+    ///
+    /// Boxed, so that a field id is a few bytes and the reader's switch over it is a jump, not a compare of
+    /// the whole detail path for every case.
+    indirect case detail(DetailField)
 }
 
 /// A field as the compiler knows it: what it reads, its type, and which event kinds carry it.

@@ -32,6 +32,12 @@ public final class FieldReader {
         var parent: ProcessKey
     }
 
+    private struct ProcessLookup {
+        var key = ProcessKey(pid: 0, startTime: 0)
+        var version: UInt64 = .max
+        var info: ProcessInfo?
+    }
+
     private struct WorkloadInfo {
         var name: Symbol
         var kind: Symbol
@@ -41,16 +47,41 @@ public final class FieldReader {
         var repository: Symbol
     }
 
-    private var processes: [ProcessKey: ProcessInfo] = [:]
-    private var workloads: [WorkloadID: WorkloadInfo] = [:]
-    private var baseNames: [Symbol: Symbol] = [:]
-    private var directories: [Symbol: Symbol] = [:]
-    private var commandLines: [Symbol: Symbol] = [:]
-    private var argumentTexts: [Symbol: Symbol] = [:]
-    private var argumentCounts: [Symbol: Int64] = [:]
-    private var argv0s: [Symbol: Symbol] = [:]
-    private var shortContainerIDs: [Symbol: Symbol] = [:]
-    private var cloudSources: [Symbol: Symbol] = [:]
+    // Unchecked exclusivity here and below: one shard's detector alone reads and writes a reader, one event at
+    // a time, and the per-event path should not pay for checks.
+    @exclusivity(unchecked) private var processes: [ProcessKey: ProcessInfo] = [:] {
+        didSet { processesChanged &+= 1 }
+    }
+    /// Counts changes to ``processes``, so that the last lookups below stay valid until the view changes.
+    @exclusivity(unchecked) private var processesChanged: UInt64 = 0
+    /// The last process looked up for an event and for an event's parent: every rule checked against an
+    /// event reads the same ones, so they are hashed once per event rather than once per rule.
+    @exclusivity(unchecked) private var lastProcess = ProcessLookup()
+    /// Recent lookups in the process view, direct-mapped by pid: the view changes only when a batch is
+    /// observed, so within a batch each process is hashed once rather than once per event.
+    private let recentProcesses: UnsafeMutablePointer<ProcessLookup> = {
+        let table = UnsafeMutablePointer<ProcessLookup>.allocate(capacity: recentProcessSlots)
+        table.initialize(repeating: ProcessLookup(), count: recentProcessSlots)
+        return table
+    }()
+    private static let recentProcessSlots = 1 << 10
+    @exclusivity(unchecked) private var lastParent = ProcessLookup()
+    @exclusivity(unchecked) private var workloads = SymbolMemo<WorkloadInfo>(
+        maximumCapacity: 1 << 16,
+        placeholder: WorkloadInfo(
+            name: .none, kind: .none, namespace: .none, containerName: .none, image: .none, repository: .none))
+    // Text derived from a symbol, by that symbol (flat tables: no hashing per read).
+    @exclusivity(unchecked) private var baseNames = SymbolMemo<Symbol>(maximumCapacity: 1 << 16, placeholder: .none)
+    @exclusivity(unchecked) private var directories = SymbolMemo<Symbol>(maximumCapacity: 1 << 16, placeholder: .none)
+    @exclusivity(unchecked) private var commandLines = SymbolMemo<Symbol>(maximumCapacity: 1 << 16, placeholder: .none)
+    @exclusivity(unchecked) private var argumentTexts = SymbolMemo<Symbol>(maximumCapacity: 1 << 16, placeholder: .none)
+    @exclusivity(unchecked) private var argumentCounts = SymbolMemo<Int64>(maximumCapacity: 1 << 16, placeholder: 0)
+    @exclusivity(unchecked) private var argv0s = SymbolMemo<Symbol>(maximumCapacity: 1 << 16, placeholder: .none)
+    @exclusivity(unchecked) private var shortContainerIDs = SymbolMemo<Symbol>(
+        maximumCapacity: 1 << 16, placeholder: .none)
+    @exclusivity(unchecked) private var cloudSources = SymbolMemo<Symbol>(maximumCapacity: 1 << 16, placeholder: .none)
+    /// The user names already resolved, in front of ``userNames``.
+    @exclusivity(unchecked) private var userNameMemo = SymbolMemo<Symbol>(maximumCapacity: 1 << 12, placeholder: .none)
     /// Parsed details texts by symbol, bounded by ``detailsCacheLimit`` entries and ``detailsCacheBytes`` bytes.
     private var parsedDetails: [Symbol: JSONValue] = [:]
     private var parsedDetailsBytes = 0
@@ -79,7 +110,7 @@ public final class FieldReader {
     private let success: Symbol
     private let cacheLimit = 1 << 16
     /// How many events the detector has read, the current one included (``FieldID/eventNumber``).
-    private(set) var eventNumber: Int64 = 0
+    @exclusivity(unchecked) private(set) var eventNumber: Int64 = 0
 
     /// Creates a reader; `userNames` maps uids to names (by default from /etc/passwd).
     public init(symbols: SymbolTable, userNames: [UInt32: String]? = nil) {
@@ -132,6 +163,90 @@ public final class FieldReader {
     /// Counts the event about to be checked, numbering it for ``FieldID/eventNumber``.
     func countEvent() { eventNumber &+= 1 }
 
+    // The per-event cache of field values: slot i holds a field's value for event ``eventNumber`` when
+    // `slotEvents[i]` equals it. Raw memory, so that a read is a load and a compare (no uniqueness or
+    // exclusivity checks); a detector's predicates own the slots (see ``reserveSlots(_:)``).
+    @exclusivity(unchecked) private var slotEvents = UnsafeMutablePointer<Int64>.allocate(capacity: 0)
+    @exclusivity(unchecked) private var slotValues = UnsafeMutablePointer<FieldValue>.allocate(capacity: 0)
+    /// Each slot's value again as a ``Scalar``, which predicates read without copying an enum that may hold
+    /// an array.
+    @exclusivity(unchecked) private var slotScalars = UnsafeMutablePointer<Scalar>.allocate(capacity: 0)
+    private var slotCount = 0
+
+    /// A field value as a tag and 64 bits: a symbol's index, a number, or a boolean as 0 or 1. Addresses and
+    /// lists are ``Tag/other``: read those as a ``FieldValue``.
+    struct Scalar {
+        enum Tag: UInt8 { case missing, symbol, number, bool, other }
+        var tag: Tag
+        var bits: Int64
+
+        init(tag: Tag, bits: Int64) {
+            self.tag = tag
+            self.bits = bits
+        }
+
+        init(_ value: FieldValue) {
+            switch value {
+            case .missing: self.init(tag: .missing, bits: 0)
+            case .symbol(let symbol): self.init(tag: .symbol, bits: Int64(symbol.rawValue))
+            case .number(let number): self.init(tag: .number, bits: number)
+            case .bool(let value): self.init(tag: .bool, bits: value ? 1 : 0)
+            case .symbols, .address: self.init(tag: .other, bits: 0)
+            }
+        }
+
+        var symbol: Symbol { Symbol(rawValue: UInt32(truncatingIfNeeded: bits)) }
+    }
+
+    /// Makes room for `count` cached fields; the cache starts empty.
+    func reserveSlots(_ count: Int) {
+        guard count > slotCount else { return }
+        slotValues.deinitialize(count: slotCount)
+        slotValues.deallocate()
+        slotEvents.deallocate()
+        slotScalars.deallocate()
+        slotScalars = .allocate(capacity: count)
+        slotScalars.initialize(repeating: Scalar(tag: .missing, bits: 0), count: count)
+        slotEvents = .allocate(capacity: count)
+        slotEvents.initialize(repeating: .min, count: count)
+        slotValues = .allocate(capacity: count)
+        slotValues.initialize(repeating: .missing, count: count)
+        slotCount = count
+    }
+
+    deinit {
+        recentProcesses.deinitialize(count: Self.recentProcessSlots)
+        recentProcesses.deallocate()
+        slotValues.deinitialize(count: slotCount)
+        slotValues.deallocate()
+        slotEvents.deallocate()
+        slotScalars.deallocate()
+    }
+
+    /// The value of `field` in `event`, which is the event being checked (counted with ``countEvent()``),
+    /// read once per event through cache slot `slot`.
+    @inline(__always)
+    func value(slot: Int, _ field: FieldID, _ event: Event) -> FieldValue {
+        fill(slot, field, event)
+        return slotValues[slot]
+    }
+
+    /// ``value(slot:_:_:)`` as a ``Scalar``.
+    @inline(__always)
+    func scalar(slot: Int, _ field: FieldID, _ event: Event) -> Scalar {
+        fill(slot, field, event)
+        return slotScalars[slot]
+    }
+
+    @inline(__always)
+    private func fill(_ slot: Int, _ field: FieldID, _ event: Event) {
+        if slotEvents[slot] == eventNumber { return }
+        let value = value(field, in: event)
+        slotScalars[slot] = Scalar(value)
+        slotValues[slot] = value
+        slotEvents[slot] = eventNumber
+    }
+
     // MARK: Values
 
     /// The value of `field` in `event`.
@@ -157,7 +272,10 @@ public final class FieldReader {
         case .userID: return event.uid == Event.unknownUID ? .missing : .number(Int64(event.uid))
         case .userName:
             guard event.uid != Event.unknownUID else { return .missing }
-            return .symbol(userNames[event.uid] ?? cachedUserName(event.uid))
+            if let name = userNameMemo.value(forKey: event.uid) { return .symbol(name) }
+            let name = userNames[event.uid] ?? cachedUserName(event.uid)
+            userNameMemo.store(name, forKey: event.uid)
+            return .symbol(name)
         case .principal: return event.principal.isNone ? .missing : .symbol(event.principal)
         case .containerID:
             guard event.layer == .workload || event.layer == .application else { return .missing }
@@ -276,8 +394,32 @@ public final class FieldReader {
         }
     }
 
+    /// The process view's entry for `key`, looked up once per event.
+    @inline(__always)
+    private func process(_ key: ProcessKey) -> ProcessInfo? {
+        if lastProcess.version == processesChanged, lastProcess.key == key { return lastProcess.info }
+        let recent = recentProcesses + (Int(UInt32(bitPattern: key.pid)) & (Self.recentProcessSlots - 1))
+        if recent.pointee.version == processesChanged, recent.pointee.key == key {
+            lastProcess = recent.pointee
+            return lastProcess.info
+        }
+        let info = processes[key]
+        lastProcess = ProcessLookup(key: key, version: processesChanged, info: info)
+        recent.pointee = lastProcess
+        return info
+    }
+
+    /// The process view's entry for a parent, looked up once per event.
+    @inline(__always)
+    private func parentProcess(_ key: ProcessKey) -> ProcessInfo? {
+        if lastParent.version == processesChanged, lastParent.key == key { return lastParent.info }
+        let info = processes[key]
+        lastParent = ProcessLookup(key: key, version: processesChanged, info: info)
+        return info
+    }
+
     private func processViewValue(_ field: FieldID, _ event: Event) -> FieldValue {
-        let known = processes[event.process]
+        let known = process(event.process)
         switch field {
         case .processID: return .number(Int64(event.process.pid))
         case .executablePath:
@@ -301,7 +443,7 @@ public final class FieldReader {
     /// Parent and ancestor fields; `proc.aname` without an index matches if any ancestor does, so it gives
     /// the nearest here and ``anyAncestorMatches`` serves the comparison.
     private func ancestry(_ field: FieldID, parent: ProcessKey) -> FieldValue {
-        guard let info = processes[parent] else { return .missing }
+        guard let info = parentProcess(parent) else { return .missing }
         switch field {
         case .parentName: return info.executable.isNone ? .missing : .symbol(baseName(info.executable))
         case .parentExecutablePath: return nonEmpty(info.executable)
@@ -485,7 +627,7 @@ public final class FieldReader {
 
     private func workloadValue(_ event: Event, _ part: (WorkloadInfo) -> Symbol) -> FieldValue {
         guard event.layer == .workload || event.layer == .application else { return .missing }
-        if let info = workloads[event.workload] { return nonEmpty(part(info)) }
+        if let info = workloads.value(forKey: event.workload.rawValue) { return nonEmpty(part(info)) }
         let workload = symbols.workload(event.workload)
         let repository =
             workload.image.split(separator: "@").first.map {
@@ -500,18 +642,17 @@ public final class FieldReader {
             containerName: workload.containerName.isEmpty ? .none : symbols.intern(workload.containerName),
             image: workload.image.isEmpty ? .none : symbols.intern(workload.image),
             repository: repository.isEmpty ? .none : symbols.intern(repository))
-        if workloads.count >= cacheLimit { workloads.removeAll(keepingCapacity: true) }
-        workloads[event.workload] = info
+        workloads.store(info, forKey: event.workload.rawValue)
         return nonEmpty(part(info))
     }
 
     // MARK: Derived text
 
-    private func derived(_ symbol: Symbol, in cache: inout [Symbol: Symbol], _ make: (String) -> String) -> Symbol {
-        if let found = cache[symbol] { return found }
+    @inline(__always)
+    private func derived(_ symbol: Symbol, in cache: inout SymbolMemo<Symbol>, _ make: (String) -> String) -> Symbol {
+        if let found = cache.value(for: symbol) { return found }
         let result = symbols.intern(make(symbols.string(symbol)))
-        if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
-        cache[symbol] = result
+        cache.store(result, for: symbol)
         return result
     }
 
@@ -547,10 +688,9 @@ public final class FieldReader {
     }
 
     private func argumentCount(_ arguments: Symbol) -> Int64 {
-        if let count = argumentCounts[arguments] { return count }
+        if let count = argumentCounts.value(for: arguments) { return count }
         let count = Int64(max(0, ArgumentList.split(symbols.string(arguments)).count - 1))
-        if argumentCounts.count >= cacheLimit { argumentCounts.removeAll(keepingCapacity: true) }
-        argumentCounts[arguments] = count
+        argumentCounts.store(count, for: arguments)
         return count
     }
 
@@ -565,6 +705,24 @@ public final class FieldReader {
     }
 
     // MARK: Tables
+
+    /// A rough cost of reading `field`, for ordering a condition's terms: 1 for a value the event holds,
+    /// more for one looked up in the process view, derived from text, or parsed from details.
+    static func cost(of field: FieldID) -> Int {
+        switch field {
+        case .processID, .parentProcessID, .executablePath, .executableName, .processArgv0, .commandLine, .arguments,
+            .argumentCount, .containerID, .containerName, .containerImage, .containerImageRepository, .workloadName,
+            .workloadKind, .kubernetesNamespace, .userName, .fileDirectory, .fileBaseName, .cloudSource,
+            .eventResult:
+            return 3
+        case .parentName, .parentExecutablePath, .parentCommandLine, .parentArgv0: return 5
+        case .ancestorName: return 8
+        case .descriptorName: return 15
+        case .detail: return 20
+        case .cloudSummary: return 50
+        default: return 1
+        }
+    }
 
     /// The syscall-style name Falco's `evt.type` gives each kind.
     static func syscallName(_ kind: EventKind) -> String {

@@ -56,6 +56,90 @@ public indirect enum ResolvedCondition: Sendable {
     }
 }
 
+extension ResolvedCondition {
+    /// The condition as it reads on events of `kind`: terms on what the kind alone decides (`evt.type`,
+    /// `evt.dir`, the kind and layer names) replaced by their truth, and `and`, `or` and `not` folded. A rule
+    /// whose condition folds to false is never checked against that kind.
+    func specialised(for kind: EventKind) -> ResolvedCondition {
+        switch self {
+        case .constant: return self
+        case .and(let terms):
+            var kept: [ResolvedCondition] = []
+            for term in terms {
+                let folded = term.specialised(for: kind)
+                switch folded {
+                case .constant(false): return folded
+                case .constant(true): continue
+                default: kept.append(folded)
+                }
+            }
+            return kept.isEmpty ? .constant(true) : kept.count == 1 ? kept[0] : .and(kept)
+        case .or(let terms):
+            var kept: [ResolvedCondition] = []
+            for term in terms {
+                let folded = term.specialised(for: kind)
+                switch folded {
+                case .constant(true): return folded
+                case .constant(false): continue
+                default: kept.append(folded)
+                }
+            }
+            return kept.isEmpty ? .constant(false) : kept.count == 1 ? kept[0] : .or(kept)
+        case .not(let term):
+            let folded = term.specialised(for: kind)
+            if case .constant(let value) = folded { return .constant(!value) }
+            return .not(folded)
+        case .exists(let field):
+            return Self.kindText(field.id, kind) == nil ? self : .constant(true)
+        case .compare(let field, let comparison, let values):
+            guard let text = Self.kindText(field.id, kind) else { return self }
+            switch comparison {
+            case .equal, .in, .intersects: return .constant(values.contains(text))
+            case .notEqual: return .constant(!values.contains(text))
+            default:
+                guard comparison.isTextTest else { return self }
+                return .constant(ConditionCompiler.textTest(comparison, values)(text))
+            }
+        }
+    }
+
+    /// The text a field has on every event of `kind`, when the kind alone decides it (as ``FieldReader``
+    /// reads it).
+    private static func kindText(_ field: FieldID, _ kind: EventKind) -> String? {
+        switch field {
+        // A credential change names its operation, and a module load from memory is `init_module`.
+        case .eventType where kind != .credentialChange && kind != .moduleLoad: return FieldReader.syscallName(kind)
+        case .eventKind: return kind.name
+        case .eventDirection: return "<"
+        case .layer: return kind.layer.name
+        default: return nil
+        }
+    }
+
+    /// The one text field the condition reads, when it reads only one and its value is a single symbol (not
+    /// a list, not every ancestor's name, not details, which have their own memo).
+    var singleTextField: FieldID? {
+        var found: FieldID?
+        func visit(_ condition: ResolvedCondition) -> Bool {
+            switch condition {
+            case .constant: return true
+            case .and(let terms), .or(let terms): return terms.allSatisfy(visit)
+            case .not(let term): return visit(term)
+            case .exists(let field), .compare(let field, _, _):
+                guard field.type == .string else { return false }
+                switch field.id {
+                case .detail, .ancestorName(nil), .cloudSummary: return false
+                default: break
+                }
+                if let found { return found == field.id }
+                found = field.id
+                return true
+            }
+        }
+        return visit(self) ? found : nil
+    }
+}
+
 /// Inlines macros, expands lists, and resolves and type-checks fields; then builds a shard's predicates.
 public struct ConditionCompiler: Sendable {
     /// Macro conditions by name.
@@ -207,49 +291,45 @@ public struct ConditionCompiler: Sendable {
     // MARK: Predicates
 
     /// Builds one shard's predicate for a resolved condition, interning its text constants.
+    ///
+    /// A compound term that reads one text field only (`proc.name in (…) or proc.name startswith …`) is
+    /// remembered per value of that field as a whole.
     static func predicate(for condition: ResolvedCondition, symbols: SymbolTable) -> Predicate {
-        switch condition {
-        case .constant(let value): return ConstantPredicate(value)
-        case .and(let terms): return AndPredicate(terms.map { predicate(for: $0, symbols: symbols) })
-        case .or(let terms): return OrPredicate(terms.map { predicate(for: $0, symbols: symbols) })
-        case .not(let term): return NotPredicate(predicate(for: term, symbols: symbols))
-        case .exists(let field):
-            return readsDetails(field) ? DetailsPredicate(ExistsPredicate(field.id)) : ExistsPredicate(field.id)
-        case .compare(let field, let comparison, let values):
-            let test = comparisonPredicate(field, comparison, values, symbols: symbols)
-            return readsDetails(field) ? DetailsPredicate(test) : test
-        }
+        PredicateBuilder(symbols: symbols, sharing: false).predicate(for: condition)
     }
-
-    private static func readsDetails(_ field: FieldDefinition) -> Bool {
+    static func readsDetails(_ field: FieldDefinition) -> Bool {
         if case .detail = field.id { return true }
         return false
     }
 
-    private static func comparisonPredicate(
-        _ field: FieldDefinition, _ comparison: ComparisonOperator, _ values: [String], symbols: SymbolTable
+    static func comparisonPredicate(
+        _ field: FieldDefinition, _ comparison: ComparisonOperator, _ values: [String], symbols: SymbolTable,
+        slot: Int = -1
     ) -> Predicate {
         switch field.type {
         case .number:
             if comparison.isTextTest {
-                return NumberTextPredicate(field: field.id, test: textTest(comparison, values))
+                return NumberTextPredicate(field: field.id, slot: slot, test: textTest(comparison, values))
             }
             return NumberPredicate(
-                field: field.id, comparison: comparison, values: Set(values.compactMap(ConditionCompiler.number)))
+                field: field.id, slot: slot, comparison: comparison,
+                values: Set(values.compactMap(ConditionCompiler.number)))
         case .bool:
             var accepted = Set(values.compactMap(ConditionCompiler.boolean))
             if comparison == .notEqual { accepted = Set([true, false]).subtracting(accepted) }
-            return BoolPredicate(field: field.id, accepted: accepted)
+            return BoolPredicate(field: field.id, slot: slot, accepted: accepted)
         case .address:
             return AddressPredicate(
-                field: field.id, ranges: values.compactMap(AddressRange.init), negated: comparison == .notEqual)
+                field: field.id, slot: slot, ranges: values.compactMap(AddressRange.init),
+                negated: comparison == .notEqual)
         case .string:
-            return textPredicate(field, comparison, values, symbols: symbols)
+            return textPredicate(field, comparison, values, symbols: symbols, slot: slot)
         }
     }
 
     private static func textPredicate(
-        _ field: FieldDefinition, _ comparison: ComparisonOperator, _ values: [String], symbols: SymbolTable
+        _ field: FieldDefinition, _ comparison: ComparisonOperator, _ values: [String], symbols: SymbolTable,
+        slot: Int = -1
     ) -> Predicate {
         if comparison.isIdentity {
             let set = Set(values.map { symbols.intern($0) })
@@ -257,13 +337,13 @@ public struct ConditionCompiler: Sendable {
             if case .ancestorName(nil) = field.id {
                 return AnyAncestorPredicate { name, _ in set.contains(name) != negated }
             }
-            return SymbolSetPredicate(field: field.id, symbols: set, comparison: comparison)
+            return SymbolSetPredicate(field: field.id, slot: slot, symbols: set, comparison: comparison)
         }
         let test = textTest(comparison, values)
         if case .ancestorName(nil) = field.id {
             return AnyAncestorPredicate { name, reader in test(reader.symbols.string(name)) }
         }
-        return TextPredicate(field: field.id, test: test)
+        return TextPredicate(field: field.id, slot: slot, test: test)
     }
 
     /// The test a text operator makes against its constant(s).

@@ -4,44 +4,135 @@ import VigilCore
 ///
 /// Predicates hold per-shard caches (string tests memoised by symbol), so each shard compiles its own.
 class Predicate {
+    /// A rough cost of one evaluation, so that `and` and `or` try their cheap terms first.
+    var cost: Int { 1 }
     func evaluate(_ event: Event, _ reader: FieldReader) -> Bool { false }
+}
+
+/// A test of one field, read through the reader's per-event cache when the predicate has a slot there (see
+/// ``FieldReader/reserveSlots(_:)``): rules checked against one event read each field once.
+class FieldPredicate: Predicate {
+    let field: FieldID
+    /// The field's slot in the reader's cache, or -1 to read it directly.
+    let slot: Int
+    init(field: FieldID, slot: Int) {
+        self.field = field
+        self.slot = slot
+    }
+    @inline(__always)
+    final func read(_ event: Event, _ reader: FieldReader) -> FieldValue {
+        slot < 0 ? reader.value(field, in: event) : reader.value(slot: slot, field, event)
+    }
+    /// The field's value as a scalar: no enum copy for the common cases (text, numbers, booleans).
+    @inline(__always)
+    final func scalar(_ event: Event, _ reader: FieldReader) -> FieldReader.Scalar {
+        slot < 0
+            ? FieldReader.Scalar(reader.value(field, in: event)) : reader.scalar(slot: slot, field, event)
+    }
 }
 
 final class ConstantPredicate: Predicate {
     let value: Bool
     init(_ value: Bool) { self.value = value }
+    override var cost: Int { 0 }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool { value }
 }
 
+/// Orders terms cheapest first: terms have no side effects besides their caches, so the order changes only
+/// how soon `and` and `or` know their answer.
+private func cheapestFirst(_ terms: [Predicate]) -> ContiguousArray<Predicate> {
+    ContiguousArray(
+        terms.enumerated().sorted { ($0.element.cost, $0.offset) < ($1.element.cost, $1.offset) }.map(\.element))
+}
+
 final class AndPredicate: Predicate {
-    let terms: [Predicate]
-    init(_ terms: [Predicate]) { self.terms = terms }
+    let terms: ContiguousArray<Predicate>
+    private let list: PredicateList
+    private let total: Int
+    init(_ terms: [Predicate]) {
+        self.terms = cheapestFirst(terms)
+        self.list = PredicateList(self.terms)
+        self.total = terms.reduce(1) { $0 + $1.cost }
+    }
+    deinit { list.deallocate() }
+    override var cost: Int { total }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        for term in terms where !term.evaluate(event, reader) { return false }
+        for index in 0..<list.count where !list.evaluate(index, event, reader) { return false }
         return true
     }
 }
 
 final class OrPredicate: Predicate {
-    let terms: [Predicate]
-    init(_ terms: [Predicate]) { self.terms = terms }
+    let terms: ContiguousArray<Predicate>
+    private let list: PredicateList
+    private let total: Int
+    init(_ terms: [Predicate]) {
+        self.terms = cheapestFirst(terms)
+        self.list = PredicateList(self.terms)
+        self.total = terms.reduce(1) { $0 + $1.cost }
+    }
+    deinit { list.deallocate() }
+    override var cost: Int { total }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        for term in terms where term.evaluate(event, reader) { return true }
+        for index in 0..<list.count where list.evaluate(index, event, reader) { return true }
         return false
     }
+}
+
+/// Predicates in raw memory, unretained: iterating them costs no reference counting. Whoever makes a list keeps
+/// its predicates alive and deallocates it.
+struct PredicateList {
+    private let base: UnsafeMutablePointer<Unmanaged<Predicate>>
+    let count: Int
+
+    init(_ predicates: some Collection<Predicate>) {
+        count = predicates.count
+        base = .allocate(capacity: max(1, count))
+        for (index, predicate) in predicates.enumerated() { (base + index).initialize(to: .passUnretained(predicate)) }
+    }
+
+    @inline(__always)
+    func evaluate(_ index: Int, _ event: Event, _ reader: FieldReader) -> Bool {
+        base[index]._withUnsafeGuaranteedRef { $0.evaluate(event, reader) }
+    }
+
+    func deallocate() { base.deallocate() }
 }
 
 final class NotPredicate: Predicate {
     let term: Predicate
     init(_ term: Predicate) { self.term = term }
+    override var cost: Int { term.cost }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool { !term.evaluate(event, reader) }
 }
 
-final class ExistsPredicate: Predicate {
-    let field: FieldID
-    init(_ field: FieldID) { self.field = field }
+final class ExistsPredicate: FieldPredicate {
+    init(_ field: FieldID, slot: Int = -1) { super.init(field: field, slot: slot) }
+    override var cost: Int { FieldReader.cost(of: field) }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        reader.value(field, in: event) != .missing
+        scalar(event, reader).tag != .missing
+    }
+}
+
+/// A test of one text field made of several terms (`proc.name in (…) or proc.name startswith …`), remembered
+/// per value: its result depends on the field's symbol alone, so a value seen before is decided by one lookup.
+final class FieldMemoPredicate: FieldPredicate {
+    let inner: Predicate
+    // Unchecked: a shard's detector alone evaluates its predicates, one event at a time.
+    @exclusivity(unchecked) private var memo = SymbolFlags(maximumCapacity: 1 << 14)
+    init(field: FieldID, slot: Int = -1, inner: Predicate) {
+        self.inner = inner
+        super.init(field: field, slot: slot)
+    }
+    override var cost: Int { FieldReader.cost(of: field) + 2 }
+    override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
+        let value = scalar(event, reader)
+        guard value.tag == .symbol else { return inner.evaluate(event, reader) }
+        let symbol = value.symbol
+        if let known = memo.value(for: symbol) { return known }
+        let result = inner.evaluate(event, reader)
+        memo.store(result, for: symbol)
+        return result
     }
 }
 
@@ -49,19 +140,24 @@ final class ExistsPredicate: Predicate {
 ///
 /// On a list field `=` and `intersects` hold when any element is in the set, `in` when every element is
 /// (Falco's rule for list fields), and `!=` when none is.
-final class SymbolSetPredicate: Predicate {
-    let field: FieldID
-    let symbols: Set<Symbol>
+final class SymbolSetPredicate: FieldPredicate {
+    let symbols: SymbolSet
     let comparison: ComparisonOperator
-    init(field: FieldID, symbols: Set<Symbol>, comparison: ComparisonOperator) {
-        self.field = field
-        self.symbols = symbols
+    private let negated: Bool
+    init(field: FieldID, slot: Int = -1, symbols: Set<Symbol>, comparison: ComparisonOperator) {
+        self.symbols = SymbolSet(symbols)
         self.comparison = comparison
+        self.negated = comparison == .notEqual
+        super.init(field: field, slot: slot)
     }
+    override var cost: Int { FieldReader.cost(of: field) + 1 }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        switch reader.value(field, in: event) {
+        let value = scalar(event, reader)
+        if value.tag == .symbol { return symbols.contains(value.symbol) != negated }
+        guard value.tag == .other else { return false }
+        switch read(event, reader) {
         case .symbol(let symbol):
-            return symbols.contains(symbol) != (comparison == .notEqual)
+            return symbols.contains(symbol) != negated
         case .symbols(let list):
             switch comparison {
             case .in: return list.allSatisfy { symbols.contains($0) }
@@ -76,52 +172,64 @@ final class SymbolSetPredicate: Predicate {
 
 /// A text test other than identity (`contains`, `startswith`, `glob`, `pmatch`…), memoised by symbol; on a
 /// list field it holds when any element passes.
-final class TextPredicate: Predicate {
-    let field: FieldID
+final class TextPredicate: FieldPredicate {
     let test: (String) -> Bool
-    private var memo: [Symbol: Bool] = [:]
-    init(field: FieldID, test: @escaping (String) -> Bool) {
-        self.field = field
+    // Unchecked: a shard's detector alone evaluates its predicates, one event at a time.
+    @exclusivity(unchecked) private var memo = SymbolFlags(maximumCapacity: 1 << 14)
+    init(field: FieldID, slot: Int = -1, test: @escaping (String) -> Bool) {
         self.test = test
+        super.init(field: field, slot: slot)
     }
+    override var cost: Int { FieldReader.cost(of: field) + 2 }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        switch reader.value(field, in: event) {
+        let value = scalar(event, reader)
+        if value.tag == .symbol { return passes(value.symbol, reader) }
+        guard value.tag == .other else { return false }
+        switch read(event, reader) {
         case .symbol(let symbol): return passes(symbol, reader)
         case .symbols(let list): return list.contains { passes($0, reader) }
         default: return false
         }
     }
     private func passes(_ symbol: Symbol, _ reader: FieldReader) -> Bool {
-        if let known = memo[symbol] { return known }
+        if let known = memo.value(for: symbol) { return known }
         let result = test(reader.symbols.string(symbol))
-        if memo.count >= 1 << 16 { memo.removeAll(keepingCapacity: true) }
-        memo[symbol] = result
+        memo.store(result, for: symbol)
         return result
     }
 }
 
 /// A text test on a number's text as Falco gives it (``NumberText``: `evt.arg.flags contains O_TRUNC`,
 /// `ka.response.code startswith 2`), memoised by number and event kind.
-final class NumberTextPredicate: Predicate {
+final class NumberTextPredicate: FieldPredicate {
     private struct Key: Hashable {
         var number: Int64
         var kind: EventKind
     }
 
-    let field: FieldID
     let test: (String) -> Bool
-    private var memo: [Key: Bool] = [:]
-    init(field: FieldID, test: @escaping (String) -> Bool) {
-        self.field = field
+    @exclusivity(unchecked) private var memo: [Key: Bool] = [:]
+    /// The last answer, which a stream of events with the same number (open flags) repeats without hashing.
+    @exclusivity(unchecked) private var last: (key: Key, result: Bool)?
+    init(field: FieldID, slot: Int = -1, test: @escaping (String) -> Bool) {
         self.test = test
+        super.init(field: field, slot: slot)
     }
+    override var cost: Int { FieldReader.cost(of: field) + 4 }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        guard case .number(let number) = reader.value(field, in: event) else { return false }
+        let read = scalar(event, reader)
+        guard read.tag == .number else { return false }
+        let number = read.bits
         let key = Key(number: number, kind: event.kind)
-        if let known = memo[key] { return known }
+        if let last, last.key == key { return last.result }
+        if let known = memo[key] {
+            last = (key, known)
+            return known
+        }
         let result = test(NumberText.text(number, field: field, kind: event.kind))
         if memo.count >= 1 << 12 { memo.removeAll(keepingCapacity: true) }
         memo[key] = result
+        last = (key, result)
         return result
     }
 }
@@ -130,15 +238,15 @@ final class NumberTextPredicate: Predicate {
 /// details text alone, so an event whose details were seen before is decided without reading them again.
 final class DetailsPredicate: Predicate {
     let inner: Predicate
-    private var memo: [Symbol: Bool] = [:]
+    @exclusivity(unchecked) private var memo = SymbolFlags(maximumCapacity: 1 << 12)
     init(_ inner: Predicate) { self.inner = inner }
+    override var cost: Int { 20 }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
         let details = FieldReader.details(of: event)
         if details.isNone { return inner.evaluate(event, reader) }
-        if let known = memo[details] { return known }
+        if let known = memo.value(for: details) { return known }
         let result = inner.evaluate(event, reader)
-        if memo.count >= 1 << 12 { memo.removeAll(keepingCapacity: true) }
-        memo[details] = result
+        memo.store(result, for: details)
         return result
     }
 }
@@ -146,8 +254,9 @@ final class DetailsPredicate: Predicate {
 /// `proc.aname` without an index: true when any known ancestor's name passes.
 final class AnyAncestorPredicate: Predicate {
     let inner: (Symbol, FieldReader) -> Bool
-    private var names: [Symbol] = []
+    @exclusivity(unchecked) private var names: [Symbol] = []
     init(inner: @escaping (Symbol, FieldReader) -> Bool) { self.inner = inner }
+    override var cost: Int { 30 }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
         reader.ancestorNames(of: event, into: &names)
         for name in names where inner(name, reader) { return true }
@@ -155,22 +264,38 @@ final class AnyAncestorPredicate: Predicate {
     }
 }
 
-final class NumberPredicate: Predicate {
-    let field: FieldID
+final class NumberPredicate: FieldPredicate {
     let comparison: ComparisonOperator
-    let values: Set<Int64>
+    /// The constants, sorted: lists are short, so a scan beats hashing.
+    let values: [Int64]
     let value: Int64
-    init(field: FieldID, comparison: ComparisonOperator, values: Set<Int64>) {
-        self.field = field
+    init(field: FieldID, slot: Int = -1, comparison: ComparisonOperator, values: Set<Int64>) {
         self.comparison = comparison
-        self.values = values
+        self.values = values.sorted()
         self.value = values.first ?? 0
+        super.init(field: field, slot: slot)
     }
+    override var cost: Int { FieldReader.cost(of: field) }
+
+    /// Whether `number` is one of the constants: a binary search, since lists of flags can be long.
+    @inline(__always)
+    private func contains(_ number: Int64) -> Bool {
+        var low = 0
+        var high = values.count
+        while low < high {
+            let middle = (low + high) / 2
+            if values[middle] < number { low = middle + 1 } else { high = middle }
+        }
+        return low < values.count && values[low] == number
+    }
+
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        guard case .number(let number) = reader.value(field, in: event) else { return false }
+        let read = scalar(event, reader)
+        guard read.tag == .number else { return false }
+        let number = read.bits
         switch comparison {
-        case .equal, .in, .intersects: return values.contains(number)
-        case .notEqual: return !values.contains(number)
+        case .equal, .in, .intersects: return contains(number)
+        case .notEqual: return !contains(number)
         case .less: return number < value
         case .lessOrEqual: return number <= value
         case .greater: return number > value
@@ -181,31 +306,34 @@ final class NumberPredicate: Predicate {
 }
 
 /// A boolean against the values it may take (`= true`, `!= true`, `in (true)`).
-final class BoolPredicate: Predicate {
-    let field: FieldID
-    let accepted: Set<Bool>
-    init(field: FieldID, accepted: Set<Bool>) {
-        self.field = field
-        self.accepted = accepted
+final class BoolPredicate: FieldPredicate {
+    private let acceptsTrue: Bool
+    private let acceptsFalse: Bool
+    init(field: FieldID, slot: Int = -1, accepted: Set<Bool>) {
+        self.acceptsTrue = accepted.contains(true)
+        self.acceptsFalse = accepted.contains(false)
+        super.init(field: field, slot: slot)
     }
+    override var cost: Int { FieldReader.cost(of: field) }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        guard case .bool(let value) = reader.value(field, in: event) else { return false }
-        return accepted.contains(value)
+        let value = scalar(event, reader)
+        guard value.tag == .bool else { return false }
+        return value.bits != 0 ? acceptsTrue : acceptsFalse
     }
 }
 
 /// An address against addresses and CIDR ranges.
-final class AddressPredicate: Predicate {
-    let field: FieldID
+final class AddressPredicate: FieldPredicate {
     let ranges: [AddressRange]
     let negated: Bool
-    init(field: FieldID, ranges: [AddressRange], negated: Bool) {
-        self.field = field
+    init(field: FieldID, slot: Int = -1, ranges: [AddressRange], negated: Bool) {
         self.ranges = ranges
         self.negated = negated
+        super.init(field: field, slot: slot)
     }
+    override var cost: Int { FieldReader.cost(of: field) + ranges.count / 4 }
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
-        guard case .address(let address) = reader.value(field, in: event) else { return false }
+        guard case .address(let address) = read(event, reader) else { return false }
         for range in ranges where range.contains(address) { return !negated }
         return negated
     }
