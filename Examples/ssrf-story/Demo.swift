@@ -198,7 +198,10 @@ struct Demo {
             "ATTACK 2/2 (cloud): from \(Self.attacker), the stolen key creates IAM user \(Self.newUser), makes it admin,"
         )
         say("  gives it an access key, and the new user reads 5 objects from s3://\(Self.bucket)")
-        try writeCloudTrail(credentials: credentials, at: Date())
+        // CloudTrail times have whole seconds: start at the next one, so that the first cloud call is never
+        // stamped before the request and the connection that gave the attacker the key.
+        try writeCloudTrail(
+            credentials: credentials, at: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.up) + 1))
         return AttackResult(request: request, stolen: stolen)
     }
 
