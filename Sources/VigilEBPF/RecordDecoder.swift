@@ -126,9 +126,19 @@ struct RecordDecoder {
                     result: result))
         case .networkSocket:
             let socket = bytes.loadUnaligned(fromByteOffset: Self.socketOffset, as: vigil_bpf_socket.self)
+            // A raw socket's local address is its family's unspecified address (what it is bound to until it
+            // binds); a packet socket has none. The descriptor on success is of no use later: the result is 0,
+            // or -errno (a sniffer without CAP_NET_RAW).
+            let local: SocketAddress =
+                switch socket.family {
+                case Self.packetFamily: .none
+                case Self.inet6Family: SocketAddress(address: IPAddress(v6: [UInt8](repeating: 0, count: 16)), port: 0)
+                default: SocketAddress(address: IPAddress(v4: 0, 0, 0, 0), port: 0)
+                }
             fields = .network(
-                // The descriptor on success is of no use later: 0, or -errno (a sniffer without CAP_NET_RAW).
-                NetworkFields(transport: socket.family == Self.packetFamily ? .packet : .raw, result: min(result, 0)))
+                NetworkFields(
+                    transport: socket.family == Self.packetFamily ? .packet : .raw, local: local, result: min(result, 0)
+                ))
         case .dnsQuery:
             let socket = bytes.loadUnaligned(fromByteOffset: Self.socketOffset, as: vigil_bpf_socket.self)
             guard let query = strings.withBytes(0, { DNSQuery(message: $0) }) else {
@@ -290,8 +300,9 @@ struct RecordDecoder {
 
     // MARK: Sockets
 
-    /// AF_PACKET.
+    /// AF_PACKET and AF_INET6.
     private static let packetFamily: UInt16 = 17
+    private static let inet6Family: UInt16 = 10
 
     private static func transport(_ socket: vigil_bpf_socket) -> TransportProtocol {
         switch socket.protocol {

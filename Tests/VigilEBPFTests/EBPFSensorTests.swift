@@ -162,6 +162,7 @@ struct EBPFSensorTests {
         let sockets = network.filter { $0.0 == .networkSocket }.map(\.1)
         #expect(sockets.map(\.transport) == [.packet, .raw], "socket events: \(sockets)")
         #expect(sockets.allSatisfy { $0.result == 0 })
+        #expect(sockets.last?.local == SocketAddress(address: IPAddress(v4: 0, 0, 0, 0), port: 0))
 
         // The DNS query, parsed.
         let queries = afterExec.compactMap { event -> DNSFields? in

@@ -59,7 +59,7 @@ struct FalcoCompatibilityTests {
     /// How many rules of each file load; the others fail only for a field Vigil's events lack or a macro built
     /// on one.
     static let expectedLoads = [
-        ("falco_rules.yaml", 14), ("k8s_audit_rules.yaml", 48), ("aws_cloudtrail_rules.yaml", 22),
+        ("falco_rules.yaml", 15), ("k8s_audit_rules.yaml", 48), ("aws_cloudtrail_rules.yaml", 22),
     ]
 
     /// The rules of falco_rules.yaml that do not load, with the field each one lacks.
@@ -68,7 +68,6 @@ struct FalcoCompatibilityTests {
         "Read sensitive file trusted after startup": "proc.duration",
         "Terminal shell in container": "proc.tty",
         "Contact K8S API Server From Container": "fd.sip.name",
-        "Packet socket created in container": "evt.arg.domain",
         "Linux Kernel Module Injection Detected": "thread.cap_effective",
         "Debugfs Launched in Privileged Container": "container.privileged",
         "Detect release_agent File Container Escapes": "thread.cap_effective",
@@ -494,6 +493,25 @@ struct FalcoCompatibilityTests {
                 ["mode=4755(S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID)"],
                 ["request=PTRACE_ATTACH"],
             ])
+    }
+
+    @Test("Falco's packet socket rule fires on a packet socket in a container, not on a raw one or on the host")
+    func packetSocketRule() throws {
+        let symbols = SymbolTable()
+        var builder = EventBuilder(symbols: symbols)
+        let web = builder.workload(deployment: "web")
+        let container = symbols.intern("3f4e9a0c2b7d41e6a8c95f0d7e3b2a1c4d5e6f708192a3b4c5d6e7f8091a2b3c")
+        var inContainer = builder.socket(pid: 40, workload: web)
+        inContainer.container = container
+        var raw = builder.socket(pid: 40, transport: .raw, workload: web)
+        raw.container = container
+        let onHost = builder.socket(pid: 41)
+        let compiled = try compile(files: [FalcoData.path("rules/falco/falco_rules.yaml")])
+        let rules = compiled.rules.filter { $0.name == "Packet socket created in container" }
+        try #require(rules.count == 1)
+        #expect(findings(rules, [inContainer], symbols: symbols).count == 1)
+        #expect(findings(rules, [raw], symbols: symbols).isEmpty)
+        #expect(findings(rules, [onHost], symbols: symbols).isEmpty)
     }
 
     // MARK: CloudTrail

@@ -34,7 +34,7 @@ public enum FieldID: Sendable, Hashable {
     case descriptorNumber
     case descriptorType, descriptorTypeChar
     // Network
-    case transport, localAddress, localPort, remoteAddress, remotePort, serverAddress, serverPort
+    case transport, socketDomain, localAddress, localPort, remoteAddress, remotePort, serverAddress, serverPort
     case clientAddress, clientPort, descriptorName
     // DNS
     case dnsName, dnsType
@@ -126,7 +126,7 @@ public enum FieldCatalog {
     /// names there are typos.
     static let falcoFieldsVigilLacks: Set<String> = [
         "evt.rawtime", "evt.latency", "evt.cpu", "evt.args", "evt.info", "evt.buffer", "evt.category",
-        "evt.arg.domain", "evt.arg.data", "evt.arg.fd", "evt.arg.pid", "evt.arg.size",
+        "evt.arg.data", "evt.arg.fd", "evt.arg.pid", "evt.arg.size",
         "evt.is_io", "evt.is_io_read", "evt.is_io_write", "evt.is_syslog", "evt.source", "evt.hostname",
         "evt.is_open_exec", "evt.arg.path", "evt.arg.filename", "evt.arg.dirfd",
         "proc.tty", "proc.sname", "proc.vpid", "proc.vpgid", "proc.sid", "proc.loginshellid",
@@ -221,6 +221,7 @@ public enum FieldCatalog {
         add(["fd.typechar"], .descriptorTypeChar, .string, fileKinds.union(networkKinds))
         // Network.
         add(["fd.l4proto", "network.transport"], .transport, .string, networkKinds)
+        add(["evt.arg.domain", "network.domain"], .socketDomain, .string, networkKinds)
         add(["fd.lip", "fd.lnet", "network.local.address"], .localAddress, .address, networkKinds)
         add(["fd.lport", "network.local.port"], .localPort, .number, networkKinds)
         add(["fd.rip", "fd.rnet", "network.remote.address"], .remoteAddress, .address, networkKinds.union([.dnsQuery]))

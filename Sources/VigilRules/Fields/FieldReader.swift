@@ -102,6 +102,8 @@ public final class FieldReader {
     private struct Constants {
         let exit: Symbol, file: Symbol, fileChar: Symbol, ipv4: Symbol, ipv6: Symbol, ipv4Char: Symbol
         let ipv6Char: Symbol, initModule: Symbol
+        /// Socket domains as Falco's `evt.arg.domain` names them.
+        let packetDomain: Symbol, inetDomain: Symbol, inet6Domain: Symbol
     }
 
     private func credentialName(_ operation: CredentialOperation) -> Symbol {
@@ -129,7 +131,9 @@ public final class FieldReader {
         self.constants = Constants(
             exit: symbols.intern("<"), file: symbols.intern("file"), fileChar: symbols.intern("f"),
             ipv4: symbols.intern("ipv4"), ipv6: symbols.intern("ipv6"), ipv4Char: symbols.intern("4"),
-            ipv6Char: symbols.intern("6"), initModule: symbols.intern("init_module"))
+            ipv6Char: symbols.intern("6"), initModule: symbols.intern("init_module"),
+            packetDomain: symbols.intern("AF_PACKET"), inetDomain: symbols.intern("AF_INET"),
+            inet6Domain: symbols.intern("AF_INET6"))
         self.success = symbols.intern("SUCCESS")
         var results: [Int32: Symbol] = [:]
         for (code, name) in Self.errnoNames { results[-code] = symbols.intern(name) }
@@ -499,6 +503,10 @@ public final class FieldReader {
         switch field {
         case .transport:
             return .symbol(transportNames[TransportProtocol.allCases.firstIndex(of: fields.transport) ?? 0])
+        case .socketDomain:
+            if fields.transport == .packet { return .symbol(constants.packetDomain) }
+            let v6 = fields.remote.address.family == .v6 || fields.local.address.family == .v6
+            return .symbol(v6 ? constants.inet6Domain : constants.inetDomain)
         case .localAddress: return .address(fields.local.address)
         case .localPort: return .number(Int64(fields.local.port))
         case .remoteAddress: return .address(fields.remote.address)
