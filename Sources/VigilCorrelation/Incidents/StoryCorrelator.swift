@@ -28,7 +28,8 @@ public struct CorrelationStatistics: Sendable, Equatable {
 /// derived step (no finding of its own) with technique T1552.005 (Cloud Instance Metadata API, credential
 /// access): the credentials the metadata service handed to the node are being used elsewhere. T1552.005
 /// was chosen over T1550.001 because the story is the theft of the instance credentials; the use itself is
-/// the cloud finding's own step.
+/// the cloud finding's own step. A ``NodeCredentialDetector`` finding for the same address tells the same
+/// act: it takes the derived step's place, so that the story says it once.
 public struct StoryCorrelator: Correlator {
     private struct Step {
         var step: IncidentStep
@@ -42,6 +43,17 @@ public struct StoryCorrelator: Correlator {
         var key: StepKey?
         var lastTime: Int64
         var order: Int
+        // The address the node's credentials were used from, for a derived step and for the step of a
+        // ``NodeCredentialDetector`` finding, which covers the derived step of the same act.
+        var exfiltration: IPAddress? = nil
+        // Whether the step was covered since it was added: it stays, so that indices hold, but is not told.
+        var retired = false
+        // How the narrative tells the step's finding, and for how many repeats.
+        var phrase: Phrase? = nil
+        var phraseCount = 0
+        // Where the story's narrative told the step (-1: not told), and for how many repeats.
+        var toldAt = -1
+        var toldRepeats = 0
     }
 
     /// What repeats are counted on. The layer is part of it: a deviation seen by the application and the same
@@ -69,6 +81,9 @@ public struct StoryCorrelator: Correlator {
         // What was last reported: the number of steps and of findings.
         var reportedSteps = 0
         var reportedFindings = 0
+        // The narrative as last reported, told step by step; how many steps it tells.
+        var told = NarrativeText()
+        var toldCount = 0
 
         var findingCount: Int { steps.reduce(0) { $0 + $1.count } }
 
@@ -78,14 +93,10 @@ public struct StoryCorrelator: Correlator {
         }
 
         /// The incident telling the story; its steps' summaries must be written.
-        func incident(_ narrative: Narrative) -> Incident {
-            // Sorted by index: a step holds its findings, too big to move around.
-            let all = steps
-            let order = all.indices.sorted {
-                (all[$0].step.time, all[$0].order) < (all[$1].step.time, all[$1].order)
-            }
-            let ordered = order.map { all[$0].step }
-            let findings = order.compactMap { all[$0].finding }
+        mutating func incident(_ narrative: Narrative, _ writer: inout PhraseWriter) -> Incident {
+            let order = Self.order(of: steps)
+            let ordered = order.map { steps[$0].step }
+            let findings = order.compactMap { steps[$0].finding }
             var severity = severity
             if let first = ordered.first?.layer, ordered.contains(where: { $0.layer != first }) {
                 // Two layers or more corroborate.
@@ -95,16 +106,83 @@ public struct StoryCorrelator: Correlator {
             var incident = Incident(
                 id: id, severity: severity, title: "", rootCause: findings.first?.id ?? "", steps: ordered,
                 entities: entities, findings: findings)
-            incident.title = narrative.title(incident)
-            incident.narrative = narrative.render(incident, repeats: order.map { max(1, all[$0].count) })
+            incident.title = narrative.title(incident, writer: &writer)
+            incident.narrative = tell(order, writer: &writer)
             return incident
         }
 
+        /// Retires the derived steps whose act a ``NodeCredentialDetector`` finding of the story tells.
+        mutating func retireCoveredSteps() {
+            let covered = steps.compactMap { $0.key != nil && !$0.retired ? $0.exfiltration : nil }
+            guard !covered.isEmpty else { return }
+            for index in steps.indices where steps[index].key == nil {
+                if let address = steps[index].exfiltration, covered.contains(address) { steps[index].retired = true }
+            }
+        }
+
+        /// The indices of `steps` in time order. Sorted by index: a step holds its findings, too big to move around.
+        static func order(of steps: [Step]) -> [Int] {
+            steps.indices.filter { !steps[$0].retired }.sorted {
+                (steps[$0].step.time, steps[$0].order) < (steps[$1].step.time, steps[$1].order)
+            }
+        }
+
+        /// The narrative of the steps in `order`, as ``Narrative/render(_:repeats:)`` tells it with each step's
+        /// number of findings. Only the steps after those told at the last report are told, when the order and
+        /// the counts of those did not change; otherwise the whole story is told again.
+        mutating func tell(_ order: [Int], writer: inout PhraseWriter) -> String {
+            var still = order.count >= toldCount
+            if still {
+                for position in 0..<toldCount {
+                    let index = order[position]
+                    guard steps[index].toldAt == position, steps[index].toldRepeats == max(1, steps[index].count)
+                    else {
+                        still = false
+                        break
+                    }
+                }
+            }
+            if !still {
+                told = NarrativeText()
+                toldCount = 0
+                for index in steps.indices { steps[index].toldAt = -1 }
+            }
+            for index in order[toldCount...] {
+                let repeats = max(1, steps[index].count)
+                told.tell(
+                    phrase(index, count: repeats, writer: &writer), layer: steps[index].step.layer,
+                    time: steps[index].step.time)
+                steps[index].toldAt = toldCount
+                steps[index].toldRepeats = repeats
+                toldCount += 1
+            }
+            return told.text
+        }
+
+        /// How the narrative tells step `index` standing for `count` findings: by its first finding, or by its
+        /// summary when it has none.
+        mutating func phrase(_ index: Int, count: Int, writer: inout PhraseWriter) -> Phrase {
+            guard let finding = steps[index].finding else {
+                return Phrase(actor: "", predicate: steps[index].step.summary, origin: "")
+            }
+            if let phrase = steps[index].phrase, steps[index].phraseCount == count { return phrase }
+            let phrase = writer.phrase(finding, count: count)
+            steps[index].phrase = phrase
+            steps[index].phraseCount = count
+            return phrase
+        }
+
         /// Writes the summaries of the steps that repeated since they were last written.
-        mutating func summarize(_ writer: PhraseWriter) {
+        mutating func summarize(_ writer: inout PhraseWriter) {
             for index in steps.indices where !steps[index].summarized {
-                guard let finding = steps[index].latest ?? steps[index].finding else { continue }
-                steps[index].step.summary = writer.phrase(finding, count: steps[index].count).line
+                if let latest = steps[index].latest {
+                    steps[index].step.summary = writer.phrase(latest, count: steps[index].count).line
+                } else if steps[index].finding != nil {
+                    // Told by its first finding, as the narrative tells it: one phrase serves both.
+                    steps[index].step.summary = phrase(index, count: steps[index].count, writer: &writer).line
+                } else {
+                    continue
+                }
                 steps[index].summarized = true
                 steps[index].latest = nil
             }
@@ -118,8 +196,8 @@ public struct StoryCorrelator: Correlator {
     /// Counters of what the correlator did.
     public private(set) var statistics = CorrelationStatistics()
 
-    private let reader: FactReader
-    private let writer: PhraseWriter
+    private var reader: FactReader
+    private var writer: PhraseWriter
     private let narrative: Narrative
     // The open stories by slot (nil: free), each slot's incarnation, the free slots.
     private var stories: [Story?] = []
@@ -139,6 +217,7 @@ public struct StoryCorrelator: Correlator {
     private var checked: [StoryID] = []
     private var joined: [StoryID] = []
     private var evictions: [(slot: Int32, entity: Entity)] = []
+    private var facts = FindingFacts()
     private var nextSerial = 0
     private var now = Int64.min
     private var nextOrder = 0
@@ -187,7 +266,11 @@ public struct StoryCorrelator: Correlator {
     private mutating func take(_ finding: Finding) -> StoryID {
         statistics.findings += 1
         now = max(now, finding.time)
-        let facts = reader.facts(of: finding)
+        // The reused facts are taken out while they are read, so that their storage is not copied.
+        var facts = FindingFacts()
+        swap(&facts, &self.facts)
+        defer { swap(&facts, &self.facts) }
+        reader.read(finding, into: &facts)
         // Each entity is hashed once, here; the rest goes by node. The graph evicts only once the finding is
         // taken, so that these nodes stay valid until then.
         start.removeAll(keepingCapacity: true)
@@ -314,11 +397,17 @@ public struct StoryCorrelator: Correlator {
             story.extraFindings += 1
             statistics.stepsDropped += 1
         }
-        if let address = facts.exfiltratedFrom, story.exfiltrations.insert(address).inserted,
+        if let address = facts.exfiltratedFrom, finding.rule.id == NodeCredentialDetector.rule.id {
+            // The detector's finding tells the exfiltration itself: a step derived for the same act goes.
+            story.exfiltrations.insert(address)
+            if let step = story.steps.lastIndex(where: { $0.key == nil && $0.exfiltration == address }) {
+                story.steps[step].retired = true
+            }
+            if let step = story.stepByKey[key] { story.steps[step].exfiltration = address }
+        } else if let address = facts.exfiltratedFrom, story.exfiltrations.insert(address).inserted,
             story.steps.count < configuration.maximumStepsPerIncident
         {
-            let summary =
-                "credentials of the node's role were used from \(address), outside the node (credential exfiltration)"
+            let summary = PhraseWriter.exfiltration(from: address)
             let step = IncidentStep(
                 time: finding.time, layer: .cloud,
                 mitre: MITREMapping(tactic: .credentialAccess, technique: "T1552.005"), summary: summary, findingIDs: []
@@ -326,7 +415,7 @@ public struct StoryCorrelator: Correlator {
             story.steps.append(
                 Step(
                     step: step, finding: nil, summarized: true, count: 0, key: nil, lastTime: finding.time,
-                    order: nextOrder))
+                    order: nextOrder, exfiltration: address))
             nextOrder += 1
         }
         for (index, entity) in facts.entities.enumerated() {
@@ -353,10 +442,13 @@ public struct StoryCorrelator: Correlator {
         story.severity = max(story.severity, absorbed.severity)
         story.exfiltrations.formUnion(absorbed.exfiltrations)
         story.extraFindings += absorbed.extraFindings
-        for step in absorbed.steps {
+        for var step in absorbed.steps {
             if let key = step.key, story.stepByKey[key] == nil { story.stepByKey[key] = story.steps.count }
+            // Told in the absorbed story's narrative, not yet in this one's.
+            step.toldAt = -1
             story.steps.append(step)
         }
+        if !absorbed.exfiltrations.isEmpty { story.retireCoveredSteps() }
         for (entity, node) in zip(absorbed.entities, absorbed.nodes) {
             setOwner(entity, node, to: target)
             if story.entities.count < 256, !story.entities.contains(entity) {
@@ -432,11 +524,13 @@ public struct StoryCorrelator: Correlator {
 
     private mutating func report(_ id: StoryID, into incidents: inout [Incident]) {
         guard isOpen(id) else { return }
-        let slot = Int(id.slot)
-        stories[slot]!.summarize(writer)
-        incidents.append(stories[slot]!.incident(narrative))
-        stories[slot]!.reportedSteps = stories[slot]!.steps.count
-        stories[slot]!.reportedFindings = stories[slot]!.findingCount
+        // Taken out while it is told, so that its arrays are not copied on write.
+        var story = stories[Int(id.slot)].take()!
+        story.summarize(&writer)
+        incidents.append(story.incident(narrative, &writer))
+        story.reportedSteps = story.steps.count
+        story.reportedFindings = story.findingCount
+        stories[Int(id.slot)] = story
     }
 }
 

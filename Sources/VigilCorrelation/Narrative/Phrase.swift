@@ -19,10 +19,19 @@ struct Phrase {
 struct PhraseWriter {
     let symbols: SymbolTable
     let node: NodeIdentity?
+    private var places = WorkloadNames(PhraseWriter.place(of:))
 
-    func phrase(_ finding: Finding, count: Int) -> Phrase {
+    init(symbols: SymbolTable, node: NodeIdentity?) {
+        self.symbols = symbols
+        self.node = node
+    }
+
+    mutating func phrase(_ finding: Finding, count: Int) -> Phrase {
         let event = finding.event
         switch event.fields {
+        case .cloud(let cloud) where finding.rule.id == NodeCredentialDetector.rule.id:
+            // The act is told by the other findings of the call, if any; this one tells where it came from.
+            return Phrase(actor: "", predicate: Self.exfiltration(from: cloud.sourceAddress) + times(count), origin: "")
         case .cloud(let cloud): return cloudPhrase(event, cloud, count: count)
         case .kubernetes(let request): return kubernetesPhrase(event, request, count: count)
         default: return workloadPhrase(finding, count: count)
@@ -30,8 +39,9 @@ struct PhraseWriter {
     }
 
     /// A short name for a workload: the owner or container name, or `the host`.
-    func place(_ id: WorkloadID) -> String {
-        let workload = symbols.workload(id)
+    mutating func place(_ id: WorkloadID) -> String { places.name(of: id, in: symbols) }
+
+    private static func place(of workload: Workload) -> String {
         switch workload.kind {
         case .host: return "the host"
         case .container, .kubernetes: return workload.ownerName.isEmpty ? workload.containerName : workload.ownerName
@@ -47,7 +57,7 @@ struct PhraseWriter {
 
     private func times(_ count: Int) -> String { count > 1 ? " (\(count) times)" : "" }
 
-    private func workloadPhrase(_ finding: Finding, count: Int) -> Phrase {
+    private mutating func workloadPhrase(_ finding: Finding, count: Int) -> Phrase {
         let event = finding.event
         let executable = finding.process?.executable ?? symbols.string(event.executable)
         let name = Self.base(executable.isEmpty ? "a process" : executable)
@@ -143,6 +153,11 @@ struct PhraseWriter {
         }
         let origin = request.sourceAddress.family == .none ? "" : "from \(request.sourceAddress)"
         return Phrase(actor: user, predicate: predicate + times(count), origin: origin)
+    }
+
+    /// What a step says when the node's role was used from `address`, outside the node.
+    static func exfiltration(from address: IPAddress) -> String {
+        "credentials of the node's role were used from \(address), outside the node (credential exfiltration)"
     }
 
     /// The policy name of an attach call's `policyArn` (`AdministratorAccess`).
