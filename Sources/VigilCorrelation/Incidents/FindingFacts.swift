@@ -28,13 +28,6 @@ struct FactReader {
     let node: NodeIdentity?
     /// The pods behind containers and the service accounts processes hold, when the node runs a kubelet.
     var kubernetes: (any KubernetesContext)? = nil
-    private var workloads = WorkloadNames(\.name)
-
-    init(symbols: SymbolTable, node: NodeIdentity?, kubernetes: (any KubernetesContext)? = nil) {
-        self.symbols = symbols
-        self.node = node
-        self.kubernetes = kubernetes
-    }
 
     /// IAM calls that create a principal or give one rights: the principal they name joins the caller's story,
     /// so that what it does later is part of the same attack. The value is the ARN path of the target.
@@ -47,8 +40,8 @@ struct FactReader {
     /// How many generations of ancestors a finding links.
     static let maximumAncestors = 4
 
-    /// The facts of `finding`, in `facts`, whose storage is reused.
-    mutating func read(_ finding: Finding, into facts: inout FindingFacts) {
+    /// The facts of `finding`, in `facts`, whose storage is reused; workloads are named through `workloads`.
+    func read(_ finding: Finding, workloads: inout WorkloadNames, into facts: inout FindingFacts) {
         facts.entities.removeAll(keepingCapacity: true)
         facts.links.removeAll(keepingCapacity: true)
         facts.subject = ""
@@ -57,11 +50,11 @@ struct FactReader {
         switch event.fields {
         case .cloud(let cloud): readCloud(event, cloud, into: &facts)
         case .kubernetes(let request): readKubernetes(event, request, into: &facts)
-        default: readWorkload(finding, into: &facts)
+        default: readWorkload(finding, workloads: &workloads, into: &facts)
         }
     }
 
-    private mutating func readWorkload(_ finding: Finding, into facts: inout FindingFacts) {
+    private func readWorkload(_ finding: Finding, workloads: inout WorkloadNames, into facts: inout FindingFacts) {
         let event = finding.event
         var subject = ""
         if event.process != .none {
@@ -109,7 +102,7 @@ struct FactReader {
         }
         // The host is not an entity: every host process would otherwise join one story.
         if event.workload != .host {
-            let workload = Entity.workload(workloads.name(of: event.workload, in: symbols))
+            let workload = Entity.workload(workloads.names(of: event.workload, in: symbols).name)
             if let inner = place { facts.link(inner, workload) } else { facts.add(workload) }
             if event.container.isNone { subject = workload.id }
         }

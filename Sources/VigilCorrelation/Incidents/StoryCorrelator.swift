@@ -92,6 +92,15 @@ public struct StoryCorrelator: Correlator {
             holdingLoneLow && steps.count == 1 && severity <= .low && exfiltrations.isEmpty
         }
 
+        /// The incident telling the story as it is now, which is then reported.
+        mutating func report(_ narrative: Narrative, _ writer: inout PhraseWriter) -> Incident {
+            summarize(&writer)
+            let incident = incident(narrative, &writer)
+            reportedSteps = steps.count
+            reportedFindings = findingCount
+            return incident
+        }
+
         /// The incident telling the story; its steps' summaries must be written.
         mutating func incident(_ narrative: Narrative, _ writer: inout PhraseWriter) -> Incident {
             let order = Self.order(of: steps)
@@ -196,7 +205,7 @@ public struct StoryCorrelator: Correlator {
     /// Counters of what the correlator did.
     public private(set) var statistics = CorrelationStatistics()
 
-    private var reader: FactReader
+    private let reader: FactReader
     private var writer: PhraseWriter
     private let narrative: Narrative
     // The open stories by slot (nil: free), each slot's incarnation, the free slots.
@@ -270,7 +279,7 @@ public struct StoryCorrelator: Correlator {
         var facts = FindingFacts()
         swap(&facts, &self.facts)
         defer { swap(&facts, &self.facts) }
-        reader.read(finding, into: &facts)
+        reader.read(finding, workloads: &writer.workloads, into: &facts)
         // Each entity is hashed once, here; the rest goes by node. The graph evicts only once the finding is
         // taken, so that these nodes stay valid until then.
         start.removeAll(keepingCapacity: true)
@@ -524,13 +533,7 @@ public struct StoryCorrelator: Correlator {
 
     private mutating func report(_ id: StoryID, into incidents: inout [Incident]) {
         guard isOpen(id) else { return }
-        // Taken out while it is told, so that its arrays are not copied on write.
-        var story = stories[Int(id.slot)].take()!
-        story.summarize(&writer)
-        incidents.append(story.incident(narrative, &writer))
-        story.reportedSteps = story.steps.count
-        story.reportedFindings = story.findingCount
-        stories[Int(id.slot)] = story
+        incidents.append(stories[Int(id.slot)]!.report(narrative, &writer))
     }
 }
 

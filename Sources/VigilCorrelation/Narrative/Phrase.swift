@@ -19,7 +19,8 @@ struct Phrase {
 struct PhraseWriter {
     let symbols: SymbolTable
     let node: NodeIdentity?
-    private var places = WorkloadNames(PhraseWriter.place(of:))
+    /// The names of the workloads seen, shared with the ``FactReader`` of the same correlator.
+    var workloads = WorkloadNames()
 
     init(symbols: SymbolTable, node: NodeIdentity?) {
         self.symbols = symbols
@@ -39,14 +40,7 @@ struct PhraseWriter {
     }
 
     /// A short name for a workload: the owner or container name, or `the host`.
-    mutating func place(_ id: WorkloadID) -> String { places.name(of: id, in: symbols) }
-
-    private static func place(of workload: Workload) -> String {
-        switch workload.kind {
-        case .host: return "the host"
-        case .container, .kubernetes: return workload.ownerName.isEmpty ? workload.containerName : workload.ownerName
-        }
-    }
+    mutating func place(_ id: WorkloadID) -> String { workloads.names(of: id, in: symbols).place }
 
     /// A short name for a cloud principal: `the node's role`, or the last part of its ARN.
     func who(_ principal: String) -> String {
