@@ -376,7 +376,7 @@ public struct StoryCorrelator: Correlator {
 
     private mutating func add(_ finding: Finding, _ facts: FindingFacts, to id: StoryID) {
         // Taken out while it changes, so that its arrays are not copied on write.
-        var story = stories[Int(id.slot)].take()!
+        var story = Self.takeStory(&stories[Int(id.slot)])
         story.firstTime = min(story.firstTime, finding.time)
         if finding.time > story.lastTime {
             story.lastTime = finding.time
@@ -440,9 +440,9 @@ public struct StoryCorrelator: Correlator {
 
     private mutating func merge(_ source: StoryID, into target: StoryID) {
         guard isOpen(source), isOpen(target) else { return }
-        let absorbed = stories[Int(source.slot)].take()!
+        let absorbed = Self.takeStory(&stories[Int(source.slot)])
         release(source)
-        var story = stories[Int(target.slot)].take()!
+        var story = Self.takeStory(&stories[Int(target.slot)])
         story.firstTime = min(story.firstTime, absorbed.firstTime)
         if absorbed.lastTime > story.lastTime {
             story.lastTime = absorbed.lastTime
@@ -470,6 +470,17 @@ public struct StoryCorrelator: Correlator {
     }
 
     // MARK: - Stories by slot
+
+    /// The story in `slot`, which holds one, moved out and the slot left empty. `Optional.take()` and an
+    /// unwrap copy the story (a retain of each of its arrays and strings); a consuming switch moves it.
+    private static func takeStory(_ slot: inout Story?) -> Story {
+        let value = consume slot
+        slot = nil
+        switch consume value {
+        case .some(let story): return story
+        case .none: preconditionFailure("no story in the slot")
+        }
+    }
 
     /// Whether `story` is open: its slot still holds the story it named.
     private func isOpen(_ story: StoryID) -> Bool {
@@ -526,7 +537,7 @@ public struct StoryCorrelator: Correlator {
         {
             report(id, into: &incidents)
         }
-        let story = stories[slot].take()!
+        let story = Self.takeStory(&stories[slot])
         release(id)
         for (entity, node) in zip(story.entities, story.nodes) { setOwner(entity, node, to: .none) { $0 == id } }
     }

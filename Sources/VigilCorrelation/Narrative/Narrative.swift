@@ -157,6 +157,9 @@ struct NarrativeText {
 
 extension String {
     fileprivate func trimmingCharacters() -> String {
+        // Most clauses have nothing to trim: the string itself, not a copy.
+        // Only a string that starts or ends with a space byte can start or end with a space.
+        guard utf8.first == UInt8(ascii: " ") || utf8.last == UInt8(ascii: " ") else { return self }
         var text = Substring(self)
         while text.first == " " { text.removeFirst() }
         while text.last == " " { text.removeLast() }

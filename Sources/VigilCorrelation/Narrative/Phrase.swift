@@ -11,7 +11,17 @@ struct Phrase {
 
     /// The whole line: a step's summary.
     var line: String {
-        [actor, predicate, origin].filter { !$0.isEmpty }.joined(separator: " ")
+        // The non-empty parts joined by spaces, without the arrays a join would make.
+        var line = actor
+        if !predicate.isEmpty {
+            if !line.isEmpty { line += " " }
+            line += predicate
+        }
+        if !origin.isEmpty {
+            if !line.isEmpty { line += " " }
+            line += origin
+        }
+        return line
     }
 }
 
@@ -168,7 +178,9 @@ struct PhraseWriter {
     }
 
     static func clip(_ text: String, to limit: Int = 60) -> String {
-        text.count > limit ? text.prefix(limit - 3) + "..." : text
+        // No more bytes than the limit: no more characters either, without counting them.
+        guard text.utf8.count > limit else { return text }
+        return text.count > limit ? text.prefix(limit - 3) + "..." : text
     }
 
     static func count(_ value: Int, _ noun: String) -> String { value == 1 ? "an \(noun)" : "\(value) \(noun)s" }
