@@ -227,6 +227,8 @@ public struct StoryCorrelator: Correlator {
     private var joined: [StoryID] = []
     private var evictions: [(slot: Int32, entity: Entity)] = []
     private var facts = FindingFacts()
+    // The graph node of each workload's entity, by workload id; checked with the graph before use.
+    private var workloadNodes: [EntityGraph.NodeReference?] = []
     private var nextSerial = 0
     private var now = Int64.min
     private var nextOrder = 0
@@ -283,12 +285,14 @@ public struct StoryCorrelator: Correlator {
         // Each entity is hashed once, here; the rest goes by node. The graph evicts only once the finding is
         // taken, so that these nodes stay valid until then.
         start.removeAll(keepingCapacity: true)
-        for entity in facts.entities { start.append(node(entity, at: finding.time)) }
-        for (a, b) in facts.links {
-            let first = facts.entities.firstIndex(of: a).map { start[$0] } ?? node(a, at: finding.time)
-            let second = facts.entities.firstIndex(of: b).map { start[$0] } ?? node(b, at: finding.time)
-            graph.link(first, second, at: finding.time)
+        for (index, entity) in facts.entities.enumerated() {
+            if let workload = facts.workload, workload.index == index {
+                start.append(node(entity, of: workload.id, at: finding.time))
+            } else {
+                start.append(node(entity, at: finding.time))
+            }
         }
+        for (first, second) in facts.links { graph.link(start[first], start[second], at: finding.time) }
         let window = configuration.window.nanoseconds
         let since = finding.time &- window
         graph.search(from: start, since: since, limit: configuration.maximumSearchNodes, into: &reached)
@@ -321,6 +325,24 @@ public struct StoryCorrelator: Correlator {
             owner.append(contentsOf: repeatElement(.none, count: graph.slotCount - owner.count))
         }
         if inserted { owner[Int(node.slot)] = detached.isEmpty ? .none : detached.removeValue(forKey: entity) ?? .none }
+        return node
+    }
+
+    /// The node of the entity of `workload`, as ``node(_:at:)`` gives it, from the node kept for the workload
+    /// while that node is still the entity's.
+    private mutating func node(_ entity: Entity, of workload: WorkloadID, at time: Int64) -> EntityGraph.NodeReference {
+        let index = Int(workload.rawValue)
+        if index < workloadNodes.count, let kept = workloadNodes[index], graph.isCurrent(kept) {
+            graph.see(kept, at: time)
+            return kept
+        }
+        let node = node(entity, at: time)
+        if index < 1 << 22 {
+            if index >= workloadNodes.count {
+                workloadNodes.append(contentsOf: repeatElement(nil, count: index + 1 - workloadNodes.count))
+            }
+            workloadNodes[index] = node
+        }
         return node
     }
 
