@@ -84,6 +84,8 @@ public struct StoryCorrelator: Correlator {
         // The narrative as last reported, told step by step; how many steps it tells.
         var told = NarrativeText()
         var toldCount = 0
+        // The last call of ``correlate(_:into:)`` that listed the story as touched.
+        var listed = 0
 
         var findingCount: Int { steps.reduce(0) { $0 + $1.count } }
 
@@ -131,9 +133,22 @@ public struct StoryCorrelator: Correlator {
 
         /// The indices of `steps` in time order. Sorted by index: a step holds its findings, too big to move around.
         static func order(of steps: [Step]) -> [Int] {
-            steps.indices.filter { !steps[$0].retired }.sorted {
-                (steps[$0].step.time, steps[$0].order) < (steps[$1].step.time, steps[$1].order)
+            // Steps are mostly added in time order: sorted only when they are not. Each step's `order` is unique.
+            var order: [Int] = []
+            order.reserveCapacity(steps.count)
+            var inOrder = true
+            for index in steps.indices where !steps[index].retired {
+                if let last = order.last,
+                    (steps[index].step.time, steps[index].order) < (steps[last].step.time, steps[last].order)
+                {
+                    inOrder = false
+                }
+                order.append(index)
             }
+            if !inOrder {
+                order.sort { (steps[$0].step.time, steps[$0].order) < (steps[$1].step.time, steps[$1].order) }
+            }
+            return order
         }
 
         /// The narrative of the steps in `order`, as ``Narrative/render(_:repeats:)`` tells it with each step's
@@ -230,6 +245,7 @@ public struct StoryCorrelator: Correlator {
     // The graph node of each workload's entity, by workload id; checked with the graph before use.
     private var workloadNodes: [EntityGraph.NodeReference?] = []
     private var nextSerial = 0
+    private var calls = 0
     private var now = Int64.min
     private var nextOrder = 0
 
@@ -249,9 +265,14 @@ public struct StoryCorrelator: Correlator {
     /// not yet reported.
     public mutating func correlate(_ findings: [Finding], into incidents: inout [Incident]) {
         var touched: [StoryID] = []
+        // Each story touched is listed once: it carries the number of the last call that listed it.
+        calls &+= 1
         for finding in findings {
             let story = take(finding)
-            if !touched.contains(story) { touched.append(story) }
+            if stories[Int(story.slot)]!.listed != calls {
+                stories[Int(story.slot)]!.listed = calls
+                touched.append(story)
+            }
         }
         for story in inOpeningOrder(touched) {
             let slot = Int(story.slot)
@@ -511,7 +532,12 @@ public struct StoryCorrelator: Correlator {
 
     /// The open ones of `ids`, in the order their stories opened.
     private func inOpeningOrder(_ ids: [StoryID]) -> [StoryID] {
-        ids.filter(isOpen).sorted { stories[Int($0.slot)]!.serial < stories[Int($1.slot)]!.serial }
+        // Sorted by serial, read once per story rather than on every comparison; serials are unique.
+        var open: [(serial: Int, id: StoryID)] = []
+        open.reserveCapacity(ids.count)
+        for id in ids where isOpen(id) { open.append((stories[Int(id.slot)]!.serial, id)) }
+        open.sort { $0.serial < $1.serial }
+        return open.map(\.id)
     }
 
     /// Frees the slot of `story`, which is open; the next story in the slot has another stamp.

@@ -104,8 +104,10 @@ struct NarrativeText {
     private var closed = 0
     private var last: String?
     private var previous: (actor: String, layer: Layer, time: Int64)?
-    // The predicates said in the current run of one actor in one layer: few, so a list.
-    private var said: [String] = []
+    // The predicates said in the current run of one actor in one layer: the first, then the others (most runs
+    // have one, and a story keeps its text: no list for it).
+    private var saidFirst = ""
+    private var saidMore: [String] = []
 
     /// Adds one step, told by `phrase`.
     mutating func tell(_ phrase: Phrase, layer: Layer, time: Int64) {
@@ -114,8 +116,8 @@ struct NarrativeText {
         {
             // Same actor, same layer, close in time: one clause, each thing said once (a rule and a
             // profile often flag the same act).
-            if !said.contains(phrase.predicate) {
-                said.append(phrase.predicate)
+            if saidFirst != phrase.predicate && !saidMore.contains(phrase.predicate) {
+                saidMore.append(phrase.predicate)
                 last = (last ?? "").trimmingCharacters() + " and " + phrase.predicate
             }
         } else if let before = previous {
@@ -131,8 +133,8 @@ struct NarrativeText {
             append(phrase.line)
         }
         if previous?.actor != phrase.actor || previous?.layer != layer {
-            said.removeAll(keepingCapacity: true)
-            said.append(phrase.predicate)
+            saidFirst = phrase.predicate
+            saidMore.removeAll(keepingCapacity: true)
         }
         previous = (phrase.actor, layer, time)
     }
