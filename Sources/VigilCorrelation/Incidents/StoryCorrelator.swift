@@ -122,6 +122,17 @@ public struct StoryCorrelator: Correlator {
             return incident
         }
 
+        /// Whether ``entities`` holds `entity`, whose current node in `graph` is `node`. An entity whose node is
+        /// still current is told by its node alone: two current nodes are two entities. Only the entities the
+        /// graph evicted since are compared.
+        func holds(_ entity: Entity, at node: EntityGraph.NodeReference, in graph: EntityGraph) -> Bool {
+            for (index, held) in nodes.enumerated() {
+                if held == node { return true }
+                if !graph.isCurrent(held), entities[index] == entity { return true }
+            }
+            return false
+        }
+
         /// Retires the derived steps whose act a ``NodeCredentialDetector`` finding of the story tells.
         mutating func retireCoveredSteps() {
             let covered = steps.compactMap { $0.key != nil && !$0.retired ? $0.exfiltration : nil }
@@ -267,11 +278,14 @@ public struct StoryCorrelator: Correlator {
         var touched: [StoryID] = []
         // Each story touched is listed once: it carries the number of the last call that listed it.
         calls &+= 1
-        for finding in findings {
-            let story = take(finding)
-            if stories[Int(story.slot)]!.listed != calls {
-                stories[Int(story.slot)]!.listed = calls
-                touched.append(story)
+        // Through the buffer, each finding is lent to `take`: a loop over the array would copy it first.
+        findings.withUnsafeBufferPointer { findings in
+            for index in findings.indices {
+                let story = take(findings[index])
+                if stories[Int(story.slot)]!.listed != calls {
+                    stories[Int(story.slot)]!.listed = calls
+                    touched.append(story)
+                }
             }
         }
         for story in inOpeningOrder(touched) {
@@ -472,13 +486,13 @@ public struct StoryCorrelator: Correlator {
         }
         for (index, entity) in facts.entities.enumerated() {
             let node = start[index]
-            if owner[Int(node.slot)] != id, story.entities.count < 256, !story.entities.contains(entity) {
+            if owner[Int(node.slot)] != id, story.entities.count < 256, !story.holds(entity, at: node, in: graph) {
                 story.entities.append(entity)
                 story.nodes.append(node)
             }
             owner[Int(node.slot)] = id
         }
-        stories[Int(id.slot)] = story
+        stories[Int(id.slot)] = consume story
     }
 
     private mutating func merge(_ source: StoryID, into target: StoryID) {
@@ -508,7 +522,7 @@ public struct StoryCorrelator: Correlator {
                 story.nodes.append(node)
             }
         }
-        stories[Int(target.slot)] = story
+        stories[Int(target.slot)] = consume story
         statistics.merged += 1
     }
 
