@@ -54,6 +54,8 @@ public struct StoryCorrelator: Correlator {
         // Where the story's narrative told the step (-1: not told), and for how many repeats.
         var toldAt = -1
         var toldRepeats = 0
+        // Whether repeats of its key are counted on this step.
+        var counting = false
     }
 
     /// What repeats are counted on. The layer is part of it: a deviation seen by the application and the same
@@ -71,7 +73,11 @@ public struct StoryCorrelator: Correlator {
         var firstTime: Int64
         var lastTime: Int64
         var steps: [Step] = []
+        // The step counted on for each key. A few steps are searched; past ``indexedSteps`` the steps are indexed
+        // by key. Each step says whether it is its key's.
         var stepByKey: [StepKey: Int] = [:]
+        var indexed = false
+        static let indexedSteps = 16
         var entities: [Entity] = []
         // The graph node of each entity, when it was added.
         var nodes: [EntityGraph.NodeReference] = []
@@ -120,6 +126,24 @@ public struct StoryCorrelator: Correlator {
             incident.title = narrative.title(incident, writer: &writer)
             incident.narrative = tell(order, writer: &writer)
             return incident
+        }
+
+        /// The step repeats of `key` are counted on.
+        func step(for key: StepKey) -> Int? {
+            if indexed { return stepByKey[key] }
+            return steps.lastIndex { $0.counting && $0.key == key }
+        }
+
+        /// Counts repeats of `key` on step `index` from now on.
+        mutating func count(_ key: StepKey, on index: Int) {
+            if let previous = step(for: key) { steps[previous].counting = false }
+            steps[index].counting = true
+            if indexed {
+                stepByKey[key] = index
+            } else if steps.count > Self.indexedSteps {
+                for (index, step) in steps.enumerated() where step.counting { stepByKey[step.key!] = index }
+                indexed = true
+            }
         }
 
         /// Whether ``entities`` holds `entity`, whose current node in `graph` is `node`. An entity whose node is
@@ -442,7 +466,7 @@ public struct StoryCorrelator: Correlator {
         story.severity = max(story.severity, finding.severity)
         let key = StepKey(rule: finding.rule.id, layer: finding.layer, subject: facts.subject)
         let cooldown = configuration.cooldown.nanoseconds
-        if let index = story.stepByKey[key], abs(finding.time - story.steps[index].lastTime) <= cooldown {
+        if let index = story.step(for: key), abs(finding.time - story.steps[index].lastTime) <= cooldown {
             story.steps[index].count += 1
             story.steps[index].lastTime = max(story.steps[index].lastTime, finding.time)
             // The ids are bounded: the count says how many there were.
@@ -451,13 +475,13 @@ public struct StoryCorrelator: Correlator {
             story.steps[index].latest = finding
             statistics.deduplicated += 1
         } else if story.steps.count < configuration.maximumStepsPerIncident {
-            story.stepByKey[key] = story.steps.count
             let step = IncidentStep(
                 time: finding.time, layer: finding.layer, mitre: finding.mitre, summary: "", findingIDs: [finding.id])
             story.steps.append(
                 Step(
                     step: step, finding: finding, summarized: false, count: 1, key: key, lastTime: finding.time,
                     order: nextOrder))
+            story.count(key, on: story.steps.count - 1)
             nextOrder += 1
         } else {
             story.extraFindings += 1
@@ -469,7 +493,7 @@ public struct StoryCorrelator: Correlator {
             if let step = story.steps.lastIndex(where: { $0.key == nil && $0.exfiltration == address }) {
                 story.steps[step].retired = true
             }
-            if let step = story.stepByKey[key] { story.steps[step].exfiltration = address }
+            if let step = story.step(for: key) { story.steps[step].exfiltration = address }
         } else if let address = facts.exfiltratedFrom, story.exfiltrations.insert(address).inserted,
             story.steps.count < configuration.maximumStepsPerIncident
         {
@@ -509,10 +533,12 @@ public struct StoryCorrelator: Correlator {
         story.exfiltrations.formUnion(absorbed.exfiltrations)
         story.extraFindings += absorbed.extraFindings
         for var step in absorbed.steps {
-            if let key = step.key, story.stepByKey[key] == nil { story.stepByKey[key] = story.steps.count }
-            // Told in the absorbed story's narrative, not yet in this one's.
+            // Told in the absorbed story's narrative, not yet in this one's; counting in this one only for a key
+            // this one did not have.
             step.toldAt = -1
+            step.counting = false
             story.steps.append(step)
+            if let key = step.key, story.step(for: key) == nil { story.count(key, on: story.steps.count - 1) }
         }
         if !absorbed.exfiltrations.isEmpty { story.retireCoveredSteps() }
         for (entity, node) in zip(absorbed.entities, absorbed.nodes) {
