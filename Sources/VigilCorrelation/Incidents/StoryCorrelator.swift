@@ -93,7 +93,12 @@ public struct StoryCorrelator: Correlator {
         // The last call of ``correlate(_:into:)`` that listed the story as touched.
         var listed = 0
 
-        var findingCount: Int { steps.reduce(0) { $0 + $1.count } }
+        var findingCount: Int {
+            // By index: `reduce` would take each step by copy.
+            var count = 0
+            for index in steps.indices { count += steps[index].count }
+            return count
+        }
 
         /// A lone low finding waits for company when so configured.
         func isHeld(holdingLoneLow: Bool) -> Bool {
@@ -131,7 +136,13 @@ public struct StoryCorrelator: Correlator {
         /// The step repeats of `key` are counted on.
         func step(for key: StepKey) -> Int? {
             if indexed { return stepByKey[key] }
-            return steps.lastIndex { $0.counting && $0.key == key }
+            // By index: a closure would take each step, findings and all, by copy.
+            var index = steps.count - 1
+            while index >= 0 {
+                if steps[index].counting, steps[index].key == key { return index }
+                index -= 1
+            }
+            return nil
         }
 
         /// Counts repeats of `key` on step `index` from now on.
