@@ -37,7 +37,8 @@ public struct StoryCorrelator: Correlator {
         // Whether the summary tells the step as it is: it is written when the story is reported, not on every
         // repeat. Until then `latest` holds the step's latest repeat, if any.
         var summarized: Bool
-        var latest: Finding?
+        // Boxed: most steps never repeat, and a finding held inline would double the size of every step.
+        var latest: Repeat?
         var count: Int
         // Nil for a derived step.
         var key: StepKey?
@@ -90,6 +91,9 @@ public struct StoryCorrelator: Correlator {
         // The narrative as last reported, told step by step; how many steps it tells.
         var told = NarrativeText()
         var toldCount = 0
+        // The head of the last title, and the steps it was made from: the first, and the root finding's.
+        var titleHead: String?
+        var titleFrom = (first: -1, root: -1)
         // The last call of ``correlate(_:into:)`` that listed the story as touched.
         var listed = 0
 
@@ -128,7 +132,18 @@ public struct StoryCorrelator: Correlator {
             var incident = Incident(
                 id: id, severity: severity, title: "", rootCause: findings.first?.id ?? "", steps: ordered,
                 entities: entities, findings: findings)
-            incident.title = narrative.title(incident, writer: &writer)
+            if let first = order.first {
+                // The head of the title changes only with the first step or the root finding.
+                let root = order.first { steps[$0].finding != nil } ?? -1
+                if titleHead == nil || titleFrom.first != first || titleFrom.root != root {
+                    titleHead = narrative.titleHead(
+                        ordered[0], root: root < 0 ? nil : findings[0], writer: &writer)
+                    titleFrom = (first, root)
+                }
+                incident.title = Narrative.title(head: titleHead!, steps: ordered)
+            } else {
+                incident.title = narrative.title(incident, writer: &writer)
+            }
             incident.narrative = tell(order, writer: &writer)
             return incident
         }
@@ -246,7 +261,7 @@ public struct StoryCorrelator: Correlator {
         mutating func summarize(_ writer: inout PhraseWriter) {
             for index in steps.indices where !steps[index].summarized {
                 if let latest = steps[index].latest {
-                    steps[index].step.summary = writer.phrase(latest, count: steps[index].count).line
+                    steps[index].step.summary = writer.phrase(latest.finding, count: steps[index].count).line
                 } else if steps[index].finding != nil {
                     // Told by its first finding, as the narrative tells it: one phrase serves both.
                     steps[index].step.summary = phrase(index, count: steps[index].count, writer: &writer).line
@@ -483,7 +498,7 @@ public struct StoryCorrelator: Correlator {
             // The ids are bounded: the count says how many there were.
             if story.steps[index].step.findingIDs.count < 64 { story.steps[index].step.findingIDs.append(finding.id) }
             story.steps[index].summarized = false
-            story.steps[index].latest = finding
+            story.steps[index].latest = Repeat(finding)
             statistics.deduplicated += 1
         } else if story.steps.count < configuration.maximumStepsPerIncident {
             let step = IncidentStep(
@@ -645,6 +660,13 @@ public struct StoryCorrelator: Correlator {
         guard isOpen(id) else { return }
         incidents.append(stories[Int(id.slot)]!.report(narrative, &writer))
     }
+}
+
+/// The latest repeat of a step, held aside from the step.
+private final class Repeat: Sendable {
+    let finding: Finding
+
+    init(_ finding: Finding) { self.finding = finding }
 }
 
 /// A story's slot in the correlator, and which story of that slot it is.

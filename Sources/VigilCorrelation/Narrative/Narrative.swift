@@ -42,6 +42,12 @@ public struct Narrative: Sendable {
     func title(_ incident: Incident, writer: inout PhraseWriter) -> String {
         guard let first = incident.steps.first else { return "empty incident" }
         let root = incident.findings.first { $0.id == incident.rootCause }
+        return Self.title(head: titleHead(first, root: root, writer: &writer), steps: incident.steps)
+    }
+
+    /// What a title says before its end: the technique of the `first` step and where the `root` finding
+    /// happened.
+    func titleHead(_ first: IncidentStep, root: Finding?, writer: inout PhraseWriter) -> String {
         let name = Self.techniqueNames[first.mitre.technique] ?? root?.rule.name ?? first.mitre.technique
         var place = ""
         if let root {
@@ -50,9 +56,13 @@ public struct Narrative: Sendable {
             default: place = writer.place(root.event.workload)
             }
         }
-        var title = place.isEmpty ? name : "\(name) on \(place)"
-        if incident.steps.count > 1, let last = incident.steps.last { title += " → " + last.summary }
-        return title
+        return place.isEmpty ? name : "\(name) on \(place)"
+    }
+
+    /// The title of `steps`, which are not empty, from its `head`: and how the story ends.
+    static func title(head: String, steps: [IncidentStep]) -> String {
+        guard steps.count > 1, let last = steps.last else { return head }
+        return head + " → " + last.summary
     }
 
     /// `40 s`, `3 min`, `2 h`.
