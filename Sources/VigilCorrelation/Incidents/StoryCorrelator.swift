@@ -37,8 +37,7 @@ public struct StoryCorrelator: Correlator {
         // Whether the summary tells the step as it is: it is written when the story is reported, not on every
         // repeat. Until then `latest` holds the step's latest repeat, if any.
         var summarized: Bool
-        // Boxed: most steps never repeat, and a finding held inline would double the size of every step.
-        var latest: Repeat?
+        var latest: Finding?
         var count: Int
         // Nil for a derived step.
         var key: StepKey?
@@ -261,7 +260,7 @@ public struct StoryCorrelator: Correlator {
         mutating func summarize(_ writer: inout PhraseWriter) {
             for index in steps.indices where !steps[index].summarized {
                 if let latest = steps[index].latest {
-                    steps[index].step.summary = writer.phrase(latest.finding, count: steps[index].count).line
+                    steps[index].step.summary = writer.phrase(latest, count: steps[index].count).line
                 } else if steps[index].finding != nil {
                     // Told by its first finding, as the narrative tells it: one phrase serves both.
                     steps[index].step.summary = phrase(index, count: steps[index].count, writer: &writer).line
@@ -498,7 +497,7 @@ public struct StoryCorrelator: Correlator {
             // The ids are bounded: the count says how many there were.
             if story.steps[index].step.findingIDs.count < 64 { story.steps[index].step.findingIDs.append(finding.id) }
             story.steps[index].summarized = false
-            story.steps[index].latest = Repeat(finding)
+            story.steps[index].latest = finding
             statistics.deduplicated += 1
         } else if story.steps.count < configuration.maximumStepsPerIncident {
             let step = IncidentStep(
@@ -660,13 +659,6 @@ public struct StoryCorrelator: Correlator {
         guard isOpen(id) else { return }
         incidents.append(stories[Int(id.slot)]!.report(narrative, &writer))
     }
-}
-
-/// The latest repeat of a step, held aside from the step.
-private final class Repeat: Sendable {
-    let finding: Finding
-
-    init(_ finding: Finding) { self.finding = finding }
 }
 
 /// A story's slot in the correlator, and which story of that slot it is.
