@@ -171,6 +171,68 @@ public struct StoryCorrelator: Correlator {
             }
         }
 
+        /// Adds `finding`, under `key`: as a repeat of the step counting `key` within `cooldown`, or as a step of
+        /// its own while the story has fewer than `maximumSteps`; `order` numbers new steps.
+        mutating func add(
+            _ finding: Finding, _ key: StepKey, exfiltratedFrom: IPAddress?, cooldown: Int64, maximumSteps: Int,
+            order: inout Int
+        ) -> Addition {
+            firstTime = min(firstTime, finding.time)
+            lastTime = max(lastTime, finding.time)
+            severity = max(severity, finding.severity)
+            let addition: Addition
+            if let index = step(for: key), abs(finding.time - steps[index].lastTime) <= cooldown {
+                steps[index].count += 1
+                steps[index].lastTime = max(steps[index].lastTime, finding.time)
+                // The ids are bounded: the count says how many there were.
+                if steps[index].step.findingIDs.count < 64 { steps[index].step.findingIDs.append(finding.id) }
+                steps[index].summarized = false
+                steps[index].latest = finding
+                addition = .repeated
+            } else if steps.count < maximumSteps {
+                let step = IncidentStep(
+                    time: finding.time, layer: finding.layer, mitre: finding.mitre, summary: "",
+                    findingIDs: [finding.id])
+                steps.append(
+                    Step(
+                        step: step, finding: finding, summarized: false, count: 1, key: key, lastTime: finding.time,
+                        order: order))
+                count(key, on: steps.count - 1)
+                order += 1
+                addition = .step
+            } else {
+                extraFindings += 1
+                addition = .dropped
+            }
+            if let address = exfiltratedFrom, finding.rule.id == NodeCredentialDetector.rule.id {
+                // The detector's finding tells the exfiltration itself: a step derived for the same act goes.
+                exfiltrations.insert(address)
+                if let step = steps.lastIndex(where: { $0.key == nil && $0.exfiltration == address }) {
+                    steps[step].retired = true
+                }
+                if let step = step(for: key) { steps[step].exfiltration = address }
+            } else if let address = exfiltratedFrom, exfiltrations.insert(address).inserted, steps.count < maximumSteps
+            {
+                let step = IncidentStep(
+                    time: finding.time, layer: .cloud,
+                    mitre: MITREMapping(tactic: .credentialAccess, technique: "T1552.005"),
+                    summary: PhraseWriter.exfiltration(from: address), findingIDs: [])
+                steps.append(
+                    Step(
+                        step: step, finding: nil, summarized: true, count: 0, key: nil, lastTime: finding.time,
+                        order: order, exfiltration: address))
+                order += 1
+            }
+            return addition
+        }
+
+        /// Lists `entity`, at `node` in `graph`, among the story's entities unless it is there or the list is full.
+        mutating func include(_ entity: Entity, at node: EntityGraph.NodeReference, in graph: EntityGraph) {
+            guard entities.count < 256, !holds(entity, at: node, in: graph) else { return }
+            entities.append(entity)
+            nodes.append(node)
+        }
+
         /// Whether ``entities`` holds `entity`, whose current node in `graph` is `node`. An entity whose node is
         /// still current is told by its node alone: two current nodes are two entities. Only the entities the
         /// graph evicted since are compared.
@@ -480,68 +542,31 @@ public struct StoryCorrelator: Correlator {
         return id
     }
 
+    /// What adding a finding did to a story, for the correlator's books.
+    private enum Addition {
+        case step, repeated, dropped
+    }
+
     private mutating func add(_ finding: Finding, _ facts: FindingFacts, to id: StoryID) {
-        // Taken out while it changes, so that its arrays are not copied on write.
-        var story = Self.takeStory(&stories[Int(id.slot)])
-        story.firstTime = min(story.firstTime, finding.time)
-        if finding.time > story.lastTime {
-            story.lastTime = finding.time
-            activity.push(finding.time, id)
-        }
-        story.severity = max(story.severity, finding.severity)
         let key = StepKey(rule: finding.rule.id, layer: finding.layer, subject: facts.subject)
-        let cooldown = configuration.cooldown.nanoseconds
-        if let index = story.step(for: key), abs(finding.time - story.steps[index].lastTime) <= cooldown {
-            story.steps[index].count += 1
-            story.steps[index].lastTime = max(story.steps[index].lastTime, finding.time)
-            // The ids are bounded: the count says how many there were.
-            if story.steps[index].step.findingIDs.count < 64 { story.steps[index].step.findingIDs.append(finding.id) }
-            story.steps[index].summarized = false
-            story.steps[index].latest = finding
-            statistics.deduplicated += 1
-        } else if story.steps.count < configuration.maximumStepsPerIncident {
-            let step = IncidentStep(
-                time: finding.time, layer: finding.layer, mitre: finding.mitre, summary: "", findingIDs: [finding.id])
-            story.steps.append(
-                Step(
-                    step: step, finding: finding, summarized: false, count: 1, key: key, lastTime: finding.time,
-                    order: nextOrder))
-            story.count(key, on: story.steps.count - 1)
-            nextOrder += 1
-        } else {
-            story.extraFindings += 1
-            statistics.stepsDropped += 1
-        }
-        if let address = facts.exfiltratedFrom, finding.rule.id == NodeCredentialDetector.rule.id {
-            // The detector's finding tells the exfiltration itself: a step derived for the same act goes.
-            story.exfiltrations.insert(address)
-            if let step = story.steps.lastIndex(where: { $0.key == nil && $0.exfiltration == address }) {
-                story.steps[step].retired = true
-            }
-            if let step = story.step(for: key) { story.steps[step].exfiltration = address }
-        } else if let address = facts.exfiltratedFrom, story.exfiltrations.insert(address).inserted,
-            story.steps.count < configuration.maximumStepsPerIncident
-        {
-            let summary = PhraseWriter.exfiltration(from: address)
-            let step = IncidentStep(
-                time: finding.time, layer: .cloud,
-                mitre: MITREMapping(tactic: .credentialAccess, technique: "T1552.005"), summary: summary, findingIDs: []
-            )
-            story.steps.append(
-                Step(
-                    step: step, finding: nil, summarized: true, count: 0, key: nil, lastTime: finding.time,
-                    order: nextOrder, exfiltration: address))
-            nextOrder += 1
+        let lastTime = stories[Int(id.slot)]!.lastTime
+        // Changed in place, through one access: moving a story out and back costs a copy of its record.
+        let addition = stories[Int(id.slot)]!.add(
+            finding, key, exfiltratedFrom: facts.exfiltratedFrom, cooldown: configuration.cooldown.nanoseconds,
+            maximumSteps: configuration.maximumStepsPerIncident, order: &nextOrder)
+        if finding.time > lastTime { activity.push(finding.time, id) }
+        switch addition {
+        case .step: break
+        case .repeated: statistics.deduplicated += 1
+        case .dropped: statistics.stepsDropped += 1
         }
         for (index, entity) in facts.entities.enumerated() {
             let node = start[index]
-            if owner[Int(node.slot)] != id, story.entities.count < 256, !story.holds(entity, at: node, in: graph) {
-                story.entities.append(entity)
-                story.nodes.append(node)
+            if owner[Int(node.slot)] != id {
+                stories[Int(id.slot)]!.include(entity, at: node, in: graph)
             }
             owner[Int(node.slot)] = id
         }
-        stories[Int(id.slot)] = consume story
     }
 
     private mutating func merge(_ source: StoryID, into target: StoryID) {
