@@ -57,6 +57,32 @@ struct StoryCorrelatorTests {
         #expect(incidents[0].rootCause == scenario.shell.id)
     }
 
+    @Test(
+        "a NodeCredentialDetector finding tells the exfiltration once: no derived step beside it",
+        arguments: [false, true])
+    func detectorCoversExfiltration(detectorFirst: Bool) throws {
+        let scenario = Scenario(roleAddress: "192.0.2.66", reads: 1)
+        var detector = NodeCredentialDetector(node: node, symbols: scenario.symbols)
+        var flagged: [Finding] = []
+        detector.inspect(EventBatch(scenario.findings.map(\.event)), into: &flagged)
+        try #require(flagged.count == 1)
+        // The detector's finding comes before the rules' findings on the same call, or after them, in a later
+        // batch: either way one step tells that the credentials left the node.
+        let batches =
+            detectorFirst
+            ? [Array(scenario.findings[..<2]), flagged + scenario.findings[2...]]
+            : [scenario.findings, flagged]
+        var correlator = StoryCorrelator(symbols: scenario.symbols, configuration: .init(node: node))
+        let incidents = latest(run(&correlator, batches))
+        try #require(incidents.count == 1)
+        let told = incidents[0].steps.filter { $0.summary.contains("credential exfiltration") }
+        #expect(told.count == 1, "\(incidents[0].steps.map(\.summary))")
+        #expect(told.first?.findingIDs == [flagged[0].id])
+        #expect(incidents[0].steps.filter { $0.mitre.technique == "T1552.005" && $0.layer == .cloud }.count == 1)
+        #expect(incidents[0].narrative.ranges(of: "credential exfiltration").count == 1)
+        #expect(incidents[0].severity == .critical)
+    }
+
     @Test("the role's calls from the node's own address are not exfiltration")
     func noExfiltrationFromNode() throws {
         let scenario = Scenario(reads: 1)

@@ -91,8 +91,8 @@ public enum FindingID {
     private static let counter = IDCounter()
 
     /// A new finding id.
-    public static func next() -> String { "f-" + counter.next() }
+    public static func next() -> String { counter.next("f") }
 
     /// A new incident id.
-    public static func nextIncident() -> String { "i-" + counter.next() }
+    public static func nextIncident() -> String { counter.next("i") }
 }

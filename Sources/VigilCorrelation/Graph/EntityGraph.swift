@@ -188,6 +188,12 @@ public struct EntityGraph: Sendable {
         return (NodeReference(slot: candidate, stamp: nodes[index].stamp), true)
     }
 
+    /// Refreshes `node`, which is current, as seen at `time`: what ``insert(_:at:)`` does to a node already in
+    /// the graph, without hashing its entity.
+    package mutating func see(_ node: NodeReference, at time: Int64) {
+        nodes[Int(node.slot)].lastSeen = max(nodes[Int(node.slot)].lastSeen, time)
+    }
+
     /// The slot in `value`, or -1 after writing `candidate` there when it had none.
     private static func claim(_ value: inout Int32, _ candidate: Int32) -> Int32 {
         guard value == -1 else { return value }

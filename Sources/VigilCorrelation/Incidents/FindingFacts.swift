@@ -4,21 +4,31 @@ import VigilCore
 struct FindingFacts {
     /// The entities the finding involves; a story that owns any of them (or anything linked to them) takes it.
     var entities: [Entity] = []
-    /// Links between the entities, for the graph.
-    var links: [(Entity, Entity)] = []
+    /// Links between the entities, for the graph, by their indices in ``entities``.
+    var links: [(Int, Int)] = []
+    /// The index in ``entities`` of the workload's entity, and the workload, when the finding has one: the
+    /// correlator keeps the workload's node by id, so that its long name is not hashed on every finding.
+    var workload: (index: Int, id: WorkloadID)?
     /// Names what repeats are counted on: a rule firing again on the same subject is one step.
     var subject = ""
     /// The address the node's role was used from, when that is not one of the node's addresses.
     var exfiltratedFrom: IPAddress?
 
-    mutating func add(_ entity: Entity) {
-        if !entities.contains(entity) { entities.append(entity) }
+    /// Adds `entity` unless it is there; returns its index.
+    @discardableResult
+    mutating func add(_ entity: Entity) -> Int {
+        if let index = entities.firstIndex(of: entity) { return index }
+        entities.append(entity)
+        return entities.count - 1
     }
 
-    mutating func link(_ a: Entity, _ b: Entity) {
-        add(a)
-        add(b)
-        links.append((a, b))
+    /// Adds both entities and links them; returns the index of `b`.
+    @discardableResult
+    mutating func link(_ a: Entity, _ b: Entity) -> Int {
+        let first = add(a)
+        let second = add(b)
+        links.append((first, second))
+        return second
     }
 }
 
@@ -40,18 +50,22 @@ struct FactReader {
     /// How many generations of ancestors a finding links.
     static let maximumAncestors = 4
 
-    func facts(of finding: Finding) -> FindingFacts {
-        var facts = FindingFacts()
+    /// The facts of `finding`, in `facts`, whose storage is reused; workloads are named through `workloads`.
+    func read(_ finding: Finding, workloads: inout WorkloadNames, into facts: inout FindingFacts) {
+        facts.entities.removeAll(keepingCapacity: true)
+        facts.links.removeAll(keepingCapacity: true)
+        facts.subject = ""
+        facts.exfiltratedFrom = nil
+        facts.workload = nil
         let event = finding.event
         switch event.fields {
         case .cloud(let cloud): readCloud(event, cloud, into: &facts)
         case .kubernetes(let request): readKubernetes(event, request, into: &facts)
-        default: readWorkload(finding, into: &facts)
+        default: readWorkload(finding, workloads: &workloads, into: &facts)
         }
-        return facts
     }
 
-    private func readWorkload(_ finding: Finding, into facts: inout FindingFacts) {
+    private func readWorkload(_ finding: Finding, workloads: inout WorkloadNames, into facts: inout FindingFacts) {
         let event = finding.event
         var subject = ""
         if event.process != .none {
@@ -99,8 +113,9 @@ struct FactReader {
         }
         // The host is not an entity: every host process would otherwise join one story.
         if event.workload != .host {
-            let workload = Entity.workload(symbols.workload(event.workload).name)
-            if let inner = place { facts.link(inner, workload) } else { facts.add(workload) }
+            let workload = Entity.workload(workloads.names(of: event.workload, in: symbols).name)
+            let index = place.map { facts.link($0, workload) } ?? facts.add(workload)
+            facts.workload = (index, event.workload)
             if event.container.isNone { subject = workload.id }
         }
         subject += "|" + symbols.string(event.executable)

@@ -28,7 +28,8 @@ public struct CorrelationStatistics: Sendable, Equatable {
 /// derived step (no finding of its own) with technique T1552.005 (Cloud Instance Metadata API, credential
 /// access): the credentials the metadata service handed to the node are being used elsewhere. T1552.005
 /// was chosen over T1550.001 because the story is the theft of the instance credentials; the use itself is
-/// the cloud finding's own step.
+/// the cloud finding's own step. A ``NodeCredentialDetector`` finding for the same address tells the same
+/// act: it takes the derived step's place, so that the story says it once.
 public struct StoryCorrelator: Correlator {
     private struct Step {
         var step: IncidentStep
@@ -42,6 +43,19 @@ public struct StoryCorrelator: Correlator {
         var key: StepKey?
         var lastTime: Int64
         var order: Int
+        // The address the node's credentials were used from, for a derived step and for the step of a
+        // ``NodeCredentialDetector`` finding, which covers the derived step of the same act.
+        var exfiltration: IPAddress? = nil
+        // Whether the step was covered since it was added: it stays, so that indices hold, but is not told.
+        var retired = false
+        // How the narrative tells the step's finding, and for how many repeats.
+        var phrase: Phrase? = nil
+        var phraseCount = 0
+        // Where the story's narrative told the step (-1: not told), and for how many repeats.
+        var toldAt = -1
+        var toldRepeats = 0
+        // Whether repeats of its key are counted on this step.
+        var counting = false
     }
 
     /// What repeats are counted on. The layer is part of it: a deviation seen by the application and the same
@@ -59,7 +73,11 @@ public struct StoryCorrelator: Correlator {
         var firstTime: Int64
         var lastTime: Int64
         var steps: [Step] = []
+        // The step counted on for each key. A few steps are searched; past ``indexedSteps`` the steps are indexed
+        // by key. Each step says whether it is its key's.
         var stepByKey: [StepKey: Int] = [:]
+        var indexed = false
+        static let indexedSteps = 16
         var entities: [Entity] = []
         // The graph node of each entity, when it was added.
         var nodes: [EntityGraph.NodeReference] = []
@@ -69,23 +87,41 @@ public struct StoryCorrelator: Correlator {
         // What was last reported: the number of steps and of findings.
         var reportedSteps = 0
         var reportedFindings = 0
+        // The narrative as last reported, told step by step; how many steps it tells.
+        var told = NarrativeText()
+        var toldCount = 0
+        // The head of the last title, and the steps it was made from: the first, and the root finding's.
+        var titleHead: String?
+        var titleFrom = (first: -1, root: -1)
+        // The last call of ``correlate(_:into:)`` that listed the story as touched.
+        var listed = 0
 
-        var findingCount: Int { steps.reduce(0) { $0 + $1.count } }
+        var findingCount: Int {
+            // By index: `reduce` would take each step by copy.
+            var count = 0
+            for index in steps.indices { count += steps[index].count }
+            return count
+        }
 
         /// A lone low finding waits for company when so configured.
         func isHeld(holdingLoneLow: Bool) -> Bool {
             holdingLoneLow && steps.count == 1 && severity <= .low && exfiltrations.isEmpty
         }
 
+        /// The incident telling the story as it is now, which is then reported.
+        mutating func report(_ narrative: Narrative, _ writer: inout PhraseWriter) -> Incident {
+            summarize(&writer)
+            let incident = incident(narrative, &writer)
+            reportedSteps = steps.count
+            reportedFindings = findingCount
+            return incident
+        }
+
         /// The incident telling the story; its steps' summaries must be written.
-        func incident(_ narrative: Narrative) -> Incident {
-            // Sorted by index: a step holds its findings, too big to move around.
-            let all = steps
-            let order = all.indices.sorted {
-                (all[$0].step.time, all[$0].order) < (all[$1].step.time, all[$1].order)
-            }
-            let ordered = order.map { all[$0].step }
-            let findings = order.compactMap { all[$0].finding }
+        mutating func incident(_ narrative: Narrative, _ writer: inout PhraseWriter) -> Incident {
+            let order = Self.order(of: steps)
+            let ordered = order.map { steps[$0].step }
+            let findings = order.compactMap { steps[$0].finding }
             var severity = severity
             if let first = ordered.first?.layer, ordered.contains(where: { $0.layer != first }) {
                 // Two layers or more corroborate.
@@ -95,16 +131,204 @@ public struct StoryCorrelator: Correlator {
             var incident = Incident(
                 id: id, severity: severity, title: "", rootCause: findings.first?.id ?? "", steps: ordered,
                 entities: entities, findings: findings)
-            incident.title = narrative.title(incident)
-            incident.narrative = narrative.render(incident, repeats: order.map { max(1, all[$0].count) })
+            if let first = order.first {
+                // The head of the title changes only with the first step or the root finding.
+                let root = order.first { steps[$0].finding != nil } ?? -1
+                if titleHead == nil || titleFrom.first != first || titleFrom.root != root {
+                    titleHead = narrative.titleHead(
+                        ordered[0], root: root < 0 ? nil : findings[0], writer: &writer)
+                    titleFrom = (first, root)
+                }
+                incident.title = Narrative.title(head: titleHead!, steps: ordered)
+            } else {
+                incident.title = narrative.title(incident, writer: &writer)
+            }
+            incident.narrative = tell(order, writer: &writer)
             return incident
         }
 
+        /// The step repeats of `key` are counted on.
+        func step(for key: StepKey) -> Int? {
+            if indexed { return stepByKey[key] }
+            // By index: a closure would take each step, findings and all, by copy.
+            var index = steps.count - 1
+            while index >= 0 {
+                if steps[index].counting, steps[index].key == key { return index }
+                index -= 1
+            }
+            return nil
+        }
+
+        /// Counts repeats of `key` on step `index` from now on.
+        mutating func count(_ key: StepKey, on index: Int) {
+            if let previous = step(for: key) { steps[previous].counting = false }
+            steps[index].counting = true
+            if indexed {
+                stepByKey[key] = index
+            } else if steps.count > Self.indexedSteps {
+                for (index, step) in steps.enumerated() where step.counting { stepByKey[step.key!] = index }
+                indexed = true
+            }
+        }
+
+        /// Adds `finding`, under `key`: as a repeat of the step counting `key` within `cooldown`, or as a step of
+        /// its own while the story has fewer than `maximumSteps`; `order` numbers new steps.
+        mutating func add(
+            _ finding: Finding, _ key: StepKey, exfiltratedFrom: IPAddress?, cooldown: Int64, maximumSteps: Int,
+            order: inout Int
+        ) -> Addition {
+            firstTime = min(firstTime, finding.time)
+            lastTime = max(lastTime, finding.time)
+            severity = max(severity, finding.severity)
+            let addition: Addition
+            if let index = step(for: key), abs(finding.time - steps[index].lastTime) <= cooldown {
+                steps[index].count += 1
+                steps[index].lastTime = max(steps[index].lastTime, finding.time)
+                // The ids are bounded: the count says how many there were.
+                if steps[index].step.findingIDs.count < 64 { steps[index].step.findingIDs.append(finding.id) }
+                steps[index].summarized = false
+                steps[index].latest = finding
+                addition = .repeated
+            } else if steps.count < maximumSteps {
+                let step = IncidentStep(
+                    time: finding.time, layer: finding.layer, mitre: finding.mitre, summary: "",
+                    findingIDs: [finding.id])
+                steps.append(
+                    Step(
+                        step: step, finding: finding, summarized: false, count: 1, key: key, lastTime: finding.time,
+                        order: order))
+                count(key, on: steps.count - 1)
+                order += 1
+                addition = .step
+            } else {
+                extraFindings += 1
+                addition = .dropped
+            }
+            if let address = exfiltratedFrom, finding.rule.id == NodeCredentialDetector.rule.id {
+                // The detector's finding tells the exfiltration itself: a step derived for the same act goes.
+                exfiltrations.insert(address)
+                if let step = steps.lastIndex(where: { $0.key == nil && $0.exfiltration == address }) {
+                    steps[step].retired = true
+                }
+                if let step = step(for: key) { steps[step].exfiltration = address }
+            } else if let address = exfiltratedFrom, exfiltrations.insert(address).inserted, steps.count < maximumSteps
+            {
+                let step = IncidentStep(
+                    time: finding.time, layer: .cloud,
+                    mitre: MITREMapping(tactic: .credentialAccess, technique: "T1552.005"),
+                    summary: PhraseWriter.exfiltration(from: address), findingIDs: [])
+                steps.append(
+                    Step(
+                        step: step, finding: nil, summarized: true, count: 0, key: nil, lastTime: finding.time,
+                        order: order, exfiltration: address))
+                order += 1
+            }
+            return addition
+        }
+
+        /// Lists `entity`, at `node` in `graph`, among the story's entities unless it is there or the list is full.
+        mutating func include(_ entity: Entity, at node: EntityGraph.NodeReference, in graph: EntityGraph) {
+            guard entities.count < 256, !holds(entity, at: node, in: graph) else { return }
+            entities.append(entity)
+            nodes.append(node)
+        }
+
+        /// Whether ``entities`` holds `entity`, whose current node in `graph` is `node`. An entity whose node is
+        /// still current is told by its node alone: two current nodes are two entities. Only the entities the
+        /// graph evicted since are compared.
+        func holds(_ entity: Entity, at node: EntityGraph.NodeReference, in graph: EntityGraph) -> Bool {
+            for (index, held) in nodes.enumerated() {
+                if held == node { return true }
+                if !graph.isCurrent(held), entities[index] == entity { return true }
+            }
+            return false
+        }
+
+        /// Retires the derived steps whose act a ``NodeCredentialDetector`` finding of the story tells.
+        mutating func retireCoveredSteps() {
+            let covered = steps.compactMap { $0.key != nil && !$0.retired ? $0.exfiltration : nil }
+            guard !covered.isEmpty else { return }
+            for index in steps.indices where steps[index].key == nil {
+                if let address = steps[index].exfiltration, covered.contains(address) { steps[index].retired = true }
+            }
+        }
+
+        /// The indices of `steps` in time order. Sorted by index: a step holds its findings, too big to move around.
+        static func order(of steps: [Step]) -> [Int] {
+            // Steps are mostly added in time order: sorted only when they are not. Each step's `order` is unique.
+            var order: [Int] = []
+            order.reserveCapacity(steps.count)
+            var inOrder = true
+            for index in steps.indices where !steps[index].retired {
+                if let last = order.last,
+                    (steps[index].step.time, steps[index].order) < (steps[last].step.time, steps[last].order)
+                {
+                    inOrder = false
+                }
+                order.append(index)
+            }
+            if !inOrder {
+                order.sort { (steps[$0].step.time, steps[$0].order) < (steps[$1].step.time, steps[$1].order) }
+            }
+            return order
+        }
+
+        /// The narrative of the steps in `order`, as ``Narrative/render(_:repeats:)`` tells it with each step's
+        /// number of findings. Only the steps after those told at the last report are told, when the order and
+        /// the counts of those did not change; otherwise the whole story is told again.
+        mutating func tell(_ order: [Int], writer: inout PhraseWriter) -> String {
+            var still = order.count >= toldCount
+            if still {
+                for position in 0..<toldCount {
+                    let index = order[position]
+                    guard steps[index].toldAt == position, steps[index].toldRepeats == max(1, steps[index].count)
+                    else {
+                        still = false
+                        break
+                    }
+                }
+            }
+            if !still {
+                told = NarrativeText()
+                toldCount = 0
+                for index in steps.indices { steps[index].toldAt = -1 }
+            }
+            for index in order[toldCount...] {
+                let repeats = max(1, steps[index].count)
+                told.tell(
+                    phrase(index, count: repeats, writer: &writer), layer: steps[index].step.layer,
+                    time: steps[index].step.time)
+                steps[index].toldAt = toldCount
+                steps[index].toldRepeats = repeats
+                toldCount += 1
+            }
+            return told.text
+        }
+
+        /// How the narrative tells step `index` standing for `count` findings: by its first finding, or by its
+        /// summary when it has none.
+        mutating func phrase(_ index: Int, count: Int, writer: inout PhraseWriter) -> Phrase {
+            guard let finding = steps[index].finding else {
+                return Phrase(actor: "", predicate: steps[index].step.summary, origin: "")
+            }
+            if let phrase = steps[index].phrase, steps[index].phraseCount == count { return phrase }
+            let phrase = writer.phrase(finding, count: count)
+            steps[index].phrase = phrase
+            steps[index].phraseCount = count
+            return phrase
+        }
+
         /// Writes the summaries of the steps that repeated since they were last written.
-        mutating func summarize(_ writer: PhraseWriter) {
+        mutating func summarize(_ writer: inout PhraseWriter) {
             for index in steps.indices where !steps[index].summarized {
-                guard let finding = steps[index].latest ?? steps[index].finding else { continue }
-                steps[index].step.summary = writer.phrase(finding, count: steps[index].count).line
+                if let latest = steps[index].latest {
+                    steps[index].step.summary = writer.phrase(latest, count: steps[index].count).line
+                } else if steps[index].finding != nil {
+                    // Told by its first finding, as the narrative tells it: one phrase serves both.
+                    steps[index].step.summary = phrase(index, count: steps[index].count, writer: &writer).line
+                } else {
+                    continue
+                }
                 steps[index].summarized = true
                 steps[index].latest = nil
             }
@@ -119,7 +343,7 @@ public struct StoryCorrelator: Correlator {
     public private(set) var statistics = CorrelationStatistics()
 
     private let reader: FactReader
-    private let writer: PhraseWriter
+    private var writer: PhraseWriter
     private let narrative: Narrative
     // The open stories by slot (nil: free), each slot's incarnation, the free slots.
     private var stories: [Story?] = []
@@ -139,7 +363,11 @@ public struct StoryCorrelator: Correlator {
     private var checked: [StoryID] = []
     private var joined: [StoryID] = []
     private var evictions: [(slot: Int32, entity: Entity)] = []
+    private var facts = FindingFacts()
+    // The graph node of each workload's entity, by workload id; checked with the graph before use.
+    private var workloadNodes: [EntityGraph.NodeReference?] = []
     private var nextSerial = 0
+    private var calls = 0
     private var now = Int64.min
     private var nextOrder = 0
 
@@ -159,9 +387,17 @@ public struct StoryCorrelator: Correlator {
     /// not yet reported.
     public mutating func correlate(_ findings: [Finding], into incidents: inout [Incident]) {
         var touched: [StoryID] = []
-        for finding in findings {
-            let story = take(finding)
-            if !touched.contains(story) { touched.append(story) }
+        // Each story touched is listed once: it carries the number of the last call that listed it.
+        calls &+= 1
+        // Through the buffer, each finding is lent to `take`: a loop over the array would copy it first.
+        findings.withUnsafeBufferPointer { findings in
+            for index in findings.indices {
+                let story = take(findings[index])
+                if stories[Int(story.slot)]!.listed != calls {
+                    stories[Int(story.slot)]!.listed = calls
+                    touched.append(story)
+                }
+            }
         }
         for story in inOpeningOrder(touched) {
             let slot = Int(story.slot)
@@ -187,16 +423,22 @@ public struct StoryCorrelator: Correlator {
     private mutating func take(_ finding: Finding) -> StoryID {
         statistics.findings += 1
         now = max(now, finding.time)
-        let facts = reader.facts(of: finding)
+        // The reused facts are taken out while they are read, so that their storage is not copied.
+        var facts = FindingFacts()
+        swap(&facts, &self.facts)
+        defer { swap(&facts, &self.facts) }
+        reader.read(finding, workloads: &writer.workloads, into: &facts)
         // Each entity is hashed once, here; the rest goes by node. The graph evicts only once the finding is
         // taken, so that these nodes stay valid until then.
         start.removeAll(keepingCapacity: true)
-        for entity in facts.entities { start.append(node(entity, at: finding.time)) }
-        for (a, b) in facts.links {
-            let first = facts.entities.firstIndex(of: a).map { start[$0] } ?? node(a, at: finding.time)
-            let second = facts.entities.firstIndex(of: b).map { start[$0] } ?? node(b, at: finding.time)
-            graph.link(first, second, at: finding.time)
+        for (index, entity) in facts.entities.enumerated() {
+            if let workload = facts.workload, workload.index == index {
+                start.append(node(entity, of: workload.id, at: finding.time))
+            } else {
+                start.append(node(entity, at: finding.time))
+            }
         }
+        for (first, second) in facts.links { graph.link(start[first], start[second], at: finding.time) }
         let window = configuration.window.nanoseconds
         let since = finding.time &- window
         graph.search(from: start, since: since, limit: configuration.maximumSearchNodes, into: &reached)
@@ -229,6 +471,24 @@ public struct StoryCorrelator: Correlator {
             owner.append(contentsOf: repeatElement(.none, count: graph.slotCount - owner.count))
         }
         if inserted { owner[Int(node.slot)] = detached.isEmpty ? .none : detached.removeValue(forKey: entity) ?? .none }
+        return node
+    }
+
+    /// The node of the entity of `workload`, as ``node(_:at:)`` gives it, from the node kept for the workload
+    /// while that node is still the entity's.
+    private mutating func node(_ entity: Entity, of workload: WorkloadID, at time: Int64) -> EntityGraph.NodeReference {
+        let index = Int(workload.rawValue)
+        if index < workloadNodes.count, let kept = workloadNodes[index], graph.isCurrent(kept) {
+            graph.see(kept, at: time)
+            return kept
+        }
+        let node = node(entity, at: time)
+        if index < 1 << 22 {
+            if index >= workloadNodes.count {
+                workloadNodes.append(contentsOf: repeatElement(nil, count: index + 1 - workloadNodes.count))
+            }
+            workloadNodes[index] = node
+        }
         return node
     }
 
@@ -282,69 +542,38 @@ public struct StoryCorrelator: Correlator {
         return id
     }
 
+    /// What adding a finding did to a story, for the correlator's books.
+    private enum Addition {
+        case step, repeated, dropped
+    }
+
     private mutating func add(_ finding: Finding, _ facts: FindingFacts, to id: StoryID) {
-        // Taken out while it changes, so that its arrays are not copied on write.
-        var story = stories[Int(id.slot)].take()!
-        story.firstTime = min(story.firstTime, finding.time)
-        if finding.time > story.lastTime {
-            story.lastTime = finding.time
-            activity.push(finding.time, id)
-        }
-        story.severity = max(story.severity, finding.severity)
         let key = StepKey(rule: finding.rule.id, layer: finding.layer, subject: facts.subject)
-        let cooldown = configuration.cooldown.nanoseconds
-        if let index = story.stepByKey[key], abs(finding.time - story.steps[index].lastTime) <= cooldown {
-            story.steps[index].count += 1
-            story.steps[index].lastTime = max(story.steps[index].lastTime, finding.time)
-            // The ids are bounded: the count says how many there were.
-            if story.steps[index].step.findingIDs.count < 64 { story.steps[index].step.findingIDs.append(finding.id) }
-            story.steps[index].summarized = false
-            story.steps[index].latest = finding
-            statistics.deduplicated += 1
-        } else if story.steps.count < configuration.maximumStepsPerIncident {
-            story.stepByKey[key] = story.steps.count
-            let step = IncidentStep(
-                time: finding.time, layer: finding.layer, mitre: finding.mitre, summary: "", findingIDs: [finding.id])
-            story.steps.append(
-                Step(
-                    step: step, finding: finding, summarized: false, count: 1, key: key, lastTime: finding.time,
-                    order: nextOrder))
-            nextOrder += 1
-        } else {
-            story.extraFindings += 1
-            statistics.stepsDropped += 1
-        }
-        if let address = facts.exfiltratedFrom, story.exfiltrations.insert(address).inserted,
-            story.steps.count < configuration.maximumStepsPerIncident
-        {
-            let summary =
-                "credentials of the node's role were used from \(address), outside the node (credential exfiltration)"
-            let step = IncidentStep(
-                time: finding.time, layer: .cloud,
-                mitre: MITREMapping(tactic: .credentialAccess, technique: "T1552.005"), summary: summary, findingIDs: []
-            )
-            story.steps.append(
-                Step(
-                    step: step, finding: nil, summarized: true, count: 0, key: nil, lastTime: finding.time,
-                    order: nextOrder))
-            nextOrder += 1
+        let lastTime = stories[Int(id.slot)]!.lastTime
+        // Changed in place, through one access: moving a story out and back costs a copy of its record.
+        let addition = stories[Int(id.slot)]!.add(
+            finding, key, exfiltratedFrom: facts.exfiltratedFrom, cooldown: configuration.cooldown.nanoseconds,
+            maximumSteps: configuration.maximumStepsPerIncident, order: &nextOrder)
+        if finding.time > lastTime { activity.push(finding.time, id) }
+        switch addition {
+        case .step: break
+        case .repeated: statistics.deduplicated += 1
+        case .dropped: statistics.stepsDropped += 1
         }
         for (index, entity) in facts.entities.enumerated() {
             let node = start[index]
-            if owner[Int(node.slot)] != id, story.entities.count < 256, !story.entities.contains(entity) {
-                story.entities.append(entity)
-                story.nodes.append(node)
+            if owner[Int(node.slot)] != id {
+                stories[Int(id.slot)]!.include(entity, at: node, in: graph)
             }
             owner[Int(node.slot)] = id
         }
-        stories[Int(id.slot)] = story
     }
 
     private mutating func merge(_ source: StoryID, into target: StoryID) {
         guard isOpen(source), isOpen(target) else { return }
-        let absorbed = stories[Int(source.slot)].take()!
+        let absorbed = Self.takeStory(&stories[Int(source.slot)])
         release(source)
-        var story = stories[Int(target.slot)].take()!
+        var story = Self.takeStory(&stories[Int(target.slot)])
         story.firstTime = min(story.firstTime, absorbed.firstTime)
         if absorbed.lastTime > story.lastTime {
             story.lastTime = absorbed.lastTime
@@ -353,10 +582,15 @@ public struct StoryCorrelator: Correlator {
         story.severity = max(story.severity, absorbed.severity)
         story.exfiltrations.formUnion(absorbed.exfiltrations)
         story.extraFindings += absorbed.extraFindings
-        for step in absorbed.steps {
-            if let key = step.key, story.stepByKey[key] == nil { story.stepByKey[key] = story.steps.count }
+        for var step in absorbed.steps {
+            // Told in the absorbed story's narrative, not yet in this one's; counting in this one only for a key
+            // this one did not have.
+            step.toldAt = -1
+            step.counting = false
             story.steps.append(step)
+            if let key = step.key, story.step(for: key) == nil { story.count(key, on: story.steps.count - 1) }
         }
+        if !absorbed.exfiltrations.isEmpty { story.retireCoveredSteps() }
         for (entity, node) in zip(absorbed.entities, absorbed.nodes) {
             setOwner(entity, node, to: target)
             if story.entities.count < 256, !story.entities.contains(entity) {
@@ -364,11 +598,22 @@ public struct StoryCorrelator: Correlator {
                 story.nodes.append(node)
             }
         }
-        stories[Int(target.slot)] = story
+        stories[Int(target.slot)] = consume story
         statistics.merged += 1
     }
 
     // MARK: - Stories by slot
+
+    /// The story in `slot`, which holds one, moved out and the slot left empty. `Optional.take()` and an
+    /// unwrap copy the story (a retain of each of its arrays and strings); a consuming switch moves it.
+    private static func takeStory(_ slot: inout Story?) -> Story {
+        let value = consume slot
+        slot = nil
+        switch consume value {
+        case .some(let story): return story
+        case .none: preconditionFailure("no story in the slot")
+        }
+    }
 
     /// Whether `story` is open: its slot still holds the story it named.
     private func isOpen(_ story: StoryID) -> Bool {
@@ -377,7 +622,12 @@ public struct StoryCorrelator: Correlator {
 
     /// The open ones of `ids`, in the order their stories opened.
     private func inOpeningOrder(_ ids: [StoryID]) -> [StoryID] {
-        ids.filter(isOpen).sorted { stories[Int($0.slot)]!.serial < stories[Int($1.slot)]!.serial }
+        // Sorted by serial, read once per story rather than on every comparison; serials are unique.
+        var open: [(serial: Int, id: StoryID)] = []
+        open.reserveCapacity(ids.count)
+        for id in ids where isOpen(id) { open.append((stories[Int(id.slot)]!.serial, id)) }
+        open.sort { $0.serial < $1.serial }
+        return open.map(\.id)
     }
 
     /// Frees the slot of `story`, which is open; the next story in the slot has another stamp.
@@ -425,18 +675,14 @@ public struct StoryCorrelator: Correlator {
         {
             report(id, into: &incidents)
         }
-        let story = stories[slot].take()!
+        let story = Self.takeStory(&stories[slot])
         release(id)
         for (entity, node) in zip(story.entities, story.nodes) { setOwner(entity, node, to: .none) { $0 == id } }
     }
 
     private mutating func report(_ id: StoryID, into incidents: inout [Incident]) {
         guard isOpen(id) else { return }
-        let slot = Int(id.slot)
-        stories[slot]!.summarize(writer)
-        incidents.append(stories[slot]!.incident(narrative))
-        stories[slot]!.reportedSteps = stories[slot]!.steps.count
-        stories[slot]!.reportedFindings = stories[slot]!.findingCount
+        incidents.append(stories[Int(id.slot)]!.report(narrative, &writer))
     }
 }
 

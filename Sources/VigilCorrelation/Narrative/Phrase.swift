@@ -11,7 +11,17 @@ struct Phrase {
 
     /// The whole line: a step's summary.
     var line: String {
-        [actor, predicate, origin].filter { !$0.isEmpty }.joined(separator: " ")
+        // The non-empty parts joined by spaces, without the arrays a join would make.
+        var line = actor
+        if !predicate.isEmpty {
+            if !line.isEmpty { line += " " }
+            line += predicate
+        }
+        if !origin.isEmpty {
+            if !line.isEmpty { line += " " }
+            line += origin
+        }
+        return line
     }
 }
 
@@ -19,10 +29,20 @@ struct Phrase {
 struct PhraseWriter {
     let symbols: SymbolTable
     let node: NodeIdentity?
+    /// The names of the workloads seen, shared with the ``FactReader`` of the same correlator.
+    var workloads = WorkloadNames()
 
-    func phrase(_ finding: Finding, count: Int) -> Phrase {
+    init(symbols: SymbolTable, node: NodeIdentity?) {
+        self.symbols = symbols
+        self.node = node
+    }
+
+    mutating func phrase(_ finding: Finding, count: Int) -> Phrase {
         let event = finding.event
         switch event.fields {
+        case .cloud(let cloud) where finding.rule.id == NodeCredentialDetector.rule.id:
+            // The act is told by the other findings of the call, if any; this one tells where it came from.
+            return Phrase(actor: "", predicate: Self.exfiltration(from: cloud.sourceAddress) + times(count), origin: "")
         case .cloud(let cloud): return cloudPhrase(event, cloud, count: count)
         case .kubernetes(let request): return kubernetesPhrase(event, request, count: count)
         default: return workloadPhrase(finding, count: count)
@@ -30,13 +50,7 @@ struct PhraseWriter {
     }
 
     /// A short name for a workload: the owner or container name, or `the host`.
-    func place(_ id: WorkloadID) -> String {
-        let workload = symbols.workload(id)
-        switch workload.kind {
-        case .host: return "the host"
-        case .container, .kubernetes: return workload.ownerName.isEmpty ? workload.containerName : workload.ownerName
-        }
-    }
+    mutating func place(_ id: WorkloadID) -> String { workloads.names(of: id, in: symbols).place }
 
     /// A short name for a cloud principal: `the node's role`, or the last part of its ARN.
     func who(_ principal: String) -> String {
@@ -47,7 +61,7 @@ struct PhraseWriter {
 
     private func times(_ count: Int) -> String { count > 1 ? " (\(count) times)" : "" }
 
-    private func workloadPhrase(_ finding: Finding, count: Int) -> Phrase {
+    private mutating func workloadPhrase(_ finding: Finding, count: Int) -> Phrase {
         let event = finding.event
         let executable = finding.process?.executable ?? symbols.string(event.executable)
         let name = Self.base(executable.isEmpty ? "a process" : executable)
@@ -145,6 +159,11 @@ struct PhraseWriter {
         return Phrase(actor: user, predicate: predicate + times(count), origin: origin)
     }
 
+    /// What a step says when the node's role was used from `address`, outside the node.
+    static func exfiltration(from address: IPAddress) -> String {
+        "credentials of the node's role were used from \(address), outside the node (credential exfiltration)"
+    }
+
     /// The policy name of an attach call's `policyArn` (`AdministratorAccess`).
     static func policyName(details: String) -> String? {
         guard details.contains("policyArn"), let value = try? JSONParser.parse(details),
@@ -159,7 +178,9 @@ struct PhraseWriter {
     }
 
     static func clip(_ text: String, to limit: Int = 60) -> String {
-        text.count > limit ? text.prefix(limit - 3) + "..." : text
+        // No more bytes than the limit: no more characters either, without counting them.
+        guard text.utf8.count > limit else { return text }
+        return text.count > limit ? text.prefix(limit - 3) + "..." : text
     }
 
     static func count(_ value: Int, _ noun: String) -> String { value == 1 ? "an \(noun)" : "\(value) \(noun)s" }
