@@ -45,9 +45,10 @@ private func cheapestFirst(_ terms: [Predicate]) -> ContiguousArray<Predicate> {
         terms.enumerated().sorted { ($0.element.cost, $0.offset) < ($1.element.cost, $1.offset) }.map(\.element))
 }
 
-final class AndPredicate: Predicate {
+/// The terms of an `and` or an `or`, cheapest first, kept in a list iterated without retaining them.
+class TermListPredicate: Predicate {
     let terms: ContiguousArray<Predicate>
-    private let list: PredicateList
+    fileprivate let list: PredicateList
     private let total: Int
     init(_ terms: [Predicate]) {
         self.terms = cheapestFirst(terms)
@@ -56,23 +57,16 @@ final class AndPredicate: Predicate {
     }
     deinit { list.deallocate() }
     override var cost: Int { total }
+}
+
+final class AndPredicate: TermListPredicate {
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
         for index in 0..<list.count where !list.evaluate(index, event, reader) { return false }
         return true
     }
 }
 
-final class OrPredicate: Predicate {
-    let terms: ContiguousArray<Predicate>
-    private let list: PredicateList
-    private let total: Int
-    init(_ terms: [Predicate]) {
-        self.terms = cheapestFirst(terms)
-        self.list = PredicateList(self.terms)
-        self.total = terms.reduce(1) { $0 + $1.cost }
-    }
-    deinit { list.deallocate() }
-    override var cost: Int { total }
+final class OrPredicate: TermListPredicate {
     override func evaluate(_ event: Event, _ reader: FieldReader) -> Bool {
         for index in 0..<list.count where list.evaluate(index, event, reader) { return true }
         return false
