@@ -43,6 +43,37 @@ struct StoryCorrelatorTests {
         #expect(incident.title.hasPrefix("Unix shell on web → x read 120 objects from bucket y"))
     }
 
+    @Test("socket, bind and listen steps say what the process did, not that it connected")
+    func socketPhrases() throws {
+        let symbols = SymbolTable()
+        var builder = EventBuilder(symbols: symbols)
+        let web = builder.workload(deployment: "web")
+        var bind = builder.connect(pid: 30, to: "127.0.0.1", port: 1, workload: web)
+        bind.kind = .networkBind
+        bind.fields = .network(
+            NetworkFields(transport: .tcp, local: SocketAddress(address: IPAddress(v4: 0, 0, 0, 0), port: 4444)))
+        var listen = bind
+        listen.kind = .networkListen
+        let findings = [
+            finding(
+                builder.socket(pid: 30, workload: web), rule: "packet", technique: "T1040",
+                process: summary(30, "/tmp/sniff")),
+            finding(
+                builder.socket(pid: 30, transport: .raw, workload: web), rule: "raw", technique: "T1040",
+                process: summary(30, "/tmp/sniff")),
+            finding(bind, rule: "bind", technique: "T1571", process: summary(30, "/tmp/sniff")),
+            finding(listen, rule: "listen", technique: "T1571", process: summary(30, "/tmp/sniff")),
+        ]
+        var correlator = StoryCorrelator(symbols: symbols, configuration: .init(node: node))
+        let incident = try #require(latest(run(&correlator, [findings])).first)
+        let summaries = incident.steps.map(\.summary)
+        #expect(summaries.contains { $0.contains("opened a packet socket") }, "\(summaries)")
+        #expect(summaries.contains { $0.contains("opened a raw socket") }, "\(summaries)")
+        #expect(summaries.contains { $0.contains("bound 0.0.0.0:4444") }, "\(summaries)")
+        #expect(summaries.contains { $0.contains("listened on 0.0.0.0:4444") }, "\(summaries)")
+        #expect(!incident.narrative.contains("connected to"), "\(incident.narrative)")
+    }
+
     @Test("the node role used from another address is flagged as credential exfiltration")
     func exfiltration() throws {
         let scenario = Scenario(roleAddress: "192.0.2.66", reads: 1)

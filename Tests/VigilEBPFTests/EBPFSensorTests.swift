@@ -38,7 +38,9 @@ let behaviourScript = #"""
     # An anonymous memory file.
     os.close(os.memfd_create("vigil-test-memfd"))
 
-    # A packet socket and a raw IP socket (recorded), beside the ordinary sockets above (not recorded).
+    # A packet socket and a raw IP socket (recorded), beside the ordinary sockets above and a netlink socket,
+    # raw as well (not recorded).
+    socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0).close()
     socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0).close()
     socket.socket(socket.AF_INET, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.IPPROTO_ICMP).close()
 

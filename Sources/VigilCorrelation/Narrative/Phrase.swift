@@ -79,8 +79,15 @@ struct PhraseWriter {
             let target =
                 NodeIdentity.metadataAddresses.contains(remote.address)
                 ? "the metadata service (\(remote.address))" : remote.description
-            let verb = event.kind == .networkAccept ? "accepted a connection from" : "connected to"
-            return Phrase(actor: "\(name) \(here)", predicate: "\(verb) \(target)" + times(count), origin: "")
+            let predicate =
+                switch event.kind {
+                case .networkAccept: "accepted a connection from \(target)"
+                case .networkBind: "bound \(network.local)"
+                case .networkListen: "listened on \(network.local)"
+                case .networkSocket: network.transport == .packet ? "opened a packet socket" : "opened a raw socket"
+                default: "connected to \(target)"
+                }
+            return Phrase(actor: "\(name) \(here)", predicate: predicate + times(count), origin: "")
         case .file(let file):
             return Phrase(
                 actor: "\(name) \(here)",

@@ -721,10 +721,12 @@ int handle_network(__u64 *ctx) {
     struct socket *socket;
     switch (record->syscall.number) {
     case NR_socket: {
-        // Only packet and raw sockets: every other socket shows up when it connects, binds or accepts.
+        // Only packet sockets and raw IP sockets: every other internet socket shows up when it connects, binds
+        // or accepts, and netlink sockets (raw too: getifaddrs opens one) are plumbing, not sniffing.
         __u16 family = (__u16)a[0];
         __u16 type = (__u16)(a[1] & 0xf); // without SOCK_NONBLOCK and SOCK_CLOEXEC
-        if (family != AF_PACKET && type != SOCK_RAW) return 0;
+        int raw_ip = type == SOCK_RAW && (family == AF_INET || family == AF_INET6);
+        if (family != AF_PACKET && !raw_ip) return 0;
         record->header.kind = VIGIL_KIND_SOCKET;
         out->family = family;
         out->type = type;
