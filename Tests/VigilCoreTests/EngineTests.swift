@@ -91,8 +91,7 @@ struct EngineTests {
             configuration: EngineConfiguration(shards: 1, shardQueueCapacity: 128), symbols: symbols,
             sensors: [InMemorySensor(name: "flood", events: events, batchSize: 64, delivery: .dropping)],
             detectors: { _ in KindDetector(kind: .processExec, delayPerBatch: slow) }, outputs: [output])
-        let clock = ContinuousClock()
-        let elapsed = try await clock.measure { try await engine.run() }
+        try await engine.run()
 
         let statistics = engine.statistics
         let dropped = statistics.totalDropped
@@ -106,8 +105,8 @@ struct EngineTests {
         #expect(UInt64(output.findings.count) == execs - (droppedByKind[.processExec] ?? 0))
         #expect(output.findings.contains { $0.eventsLostBefore > 0 }, "no finding says events were lost")
         #expect(output.findings.map(\.eventsLostBefore).reduce(0, +) <= dropped)
-        // Had the sensor been blocked, each of its ~313 batches would have waited for a 2 ms detector pass.
-        #expect(elapsed < .seconds(20))
+        // A sensor that waited for the 2 ms detector passes would have lost nothing: the drops show it never
+        // blocked (no timing is asserted: a loaded machine makes any bound flaky).
     }
 
     @Test("under overload the bulk kinds are shed first: a flood of opens does not cost an exec")
