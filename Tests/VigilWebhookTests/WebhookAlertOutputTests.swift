@@ -113,12 +113,11 @@ struct WebhookAlertOutputTests {
         try await receiver.serve { url in
             let output = try WebhookAlertOutput(
                 configuration: .init(url: url, queueCapacity: 2), symbols: symbols)
-            let clock = ContinuousClock()
-            let elapsed = try await clock.measure { for alert in alerts { try await output.write(alert) } }
-            // Twenty writes against a receiver that takes 200 ms each: had write waited, this took seconds.
-            #expect(elapsed < .seconds(2))
+            for alert in alerts { try await output.write(alert) }
             try await output.finish()
             let statistics = output.statistics
+            // Twenty writes against a queue of 2 and a receiver that takes 200 ms each: a write that waited for
+            // room would have dropped nothing.
             #expect(statistics.droppedQueueFull > 0)
             #expect(statistics.delivered + statistics.droppedQueueFull + statistics.droppedFailed == 20)
         }
