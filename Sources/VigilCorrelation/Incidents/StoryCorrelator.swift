@@ -66,12 +66,20 @@ public struct StoryCorrelator: Correlator {
         var subject: String
     }
 
-    private struct Story {
+    /// What is read of a story on every finding and every call, kept by slot apart from its record: a field
+    /// read through the slot's optional record can copy the whole record (a retain of each of its arrays and
+    /// strings), and these few numbers sit together in one small record.
+    private struct StoryClock {
         // The order in which stories opened: reports of one call come in that order.
-        var serial: Int
+        var serial = 0
+        var firstTime: Int64 = 0
+        var lastTime: Int64 = 0
+        // The last call of ``correlate(_:into:)`` that listed the story as touched.
+        var listed = 0
+    }
+
+    private struct Story {
         var id: String
-        var firstTime: Int64
-        var lastTime: Int64
         var steps: [Step] = []
         // The step counted on for each key. A few steps are searched; past ``indexedSteps`` the steps are indexed
         // by key. Each step says whether it is its key's.
@@ -93,8 +101,6 @@ public struct StoryCorrelator: Correlator {
         // The head of the last title, and the steps it was made from: the first, and the root finding's.
         var titleHead: String?
         var titleFrom = (first: -1, root: -1)
-        // The last call of ``correlate(_:into:)`` that listed the story as touched.
-        var listed = 0
 
         var findingCount: Int {
             // By index: `reduce` would take each step by copy.
@@ -177,8 +183,6 @@ public struct StoryCorrelator: Correlator {
             _ finding: Finding, _ key: StepKey, exfiltratedFrom: IPAddress?, cooldown: Int64, maximumSteps: Int,
             order: inout Int
         ) -> Addition {
-            firstTime = min(firstTime, finding.time)
-            lastTime = max(lastTime, finding.time)
             severity = max(severity, finding.severity)
             let addition: Addition
             if let index = step(for: key), abs(finding.time - steps[index].lastTime) <= cooldown {
@@ -348,6 +352,7 @@ public struct StoryCorrelator: Correlator {
     // The open stories by slot (nil: free), each slot's incarnation, the free slots.
     private var stories: [Story?] = []
     private var storyStamps: [UInt32] = []
+    private var clocks: [StoryClock] = []
     private var freeStories: [Int32] = []
     private var openCount = 0
     // The stories by last activity, least recent first, so that expiry and the bound on open stories find
@@ -393,8 +398,8 @@ public struct StoryCorrelator: Correlator {
         findings.withUnsafeBufferPointer { findings in
             for index in findings.indices {
                 let story = take(findings[index])
-                if stories[Int(story.slot)]!.listed != calls {
-                    stories[Int(story.slot)]!.listed = calls
+                if clocks[Int(story.slot)].listed != calls {
+                    clocks[Int(story.slot)].listed = calls
                     touched.append(story)
                 }
             }
@@ -450,12 +455,12 @@ public struct StoryCorrelator: Correlator {
             guard isOpen(story), !checked.contains(story) else { continue }
             checked.append(story)
             let slot = Int(story.slot)
-            if stories[slot]!.lastTime >= since && stories[slot]!.firstTime <= finding.time &+ window {
+            if clocks[slot].lastTime >= since && clocks[slot].firstTime <= finding.time &+ window {
                 joined.append(story)
             }
         }
         // The oldest story absorbs the others: its id is the one already reported first.
-        joined.sort { stories[Int($0.slot)]!.firstTime < stories[Int($1.slot)]!.firstTime }
+        joined.sort { clocks[Int($0.slot)].firstTime < clocks[Int($1.slot)].firstTime }
         let story = joined.first ?? open(at: finding.time)
         for other in joined.dropFirst() { merge(other, into: story) }
         add(finding, facts, to: story)
@@ -526,15 +531,18 @@ public struct StoryCorrelator: Correlator {
 
     private mutating func open(at time: Int64) -> StoryID {
         nextSerial += 1
-        let story = Story(serial: nextSerial, id: FindingID.nextIncident(), firstTime: time, lastTime: time)
+        let story = Story(id: FindingID.nextIncident())
+        let clock = StoryClock(serial: nextSerial, firstTime: time, lastTime: time)
         let id: StoryID
         if let slot = freeStories.popLast() {
             stories[Int(slot)] = story
+            clocks[Int(slot)] = clock
             id = StoryID(slot: slot, stamp: storyStamps[Int(slot)])
         } else {
             id = StoryID(slot: Int32(stories.count), stamp: 0)
             stories.append(story)
             storyStamps.append(0)
+            clocks.append(clock)
         }
         openCount += 1
         activity.push(time, id)
@@ -549,7 +557,9 @@ public struct StoryCorrelator: Correlator {
 
     private mutating func add(_ finding: Finding, _ facts: FindingFacts, to id: StoryID) {
         let key = StepKey(rule: finding.rule.id, layer: finding.layer, subject: facts.subject)
-        let lastTime = stories[Int(id.slot)]!.lastTime
+        let lastTime = clocks[Int(id.slot)].lastTime
+        clocks[Int(id.slot)].firstTime = min(clocks[Int(id.slot)].firstTime, finding.time)
+        clocks[Int(id.slot)].lastTime = max(lastTime, finding.time)
         // Changed in place, through one access: moving a story out and back costs a copy of its record.
         let addition = stories[Int(id.slot)]!.add(
             finding, key, exfiltratedFrom: facts.exfiltratedFrom, cooldown: configuration.cooldown.nanoseconds,
@@ -572,12 +582,13 @@ public struct StoryCorrelator: Correlator {
     private mutating func merge(_ source: StoryID, into target: StoryID) {
         guard isOpen(source), isOpen(target) else { return }
         let absorbed = Self.takeStory(&stories[Int(source.slot)])
+        let absorbedClock = clocks[Int(source.slot)]
         release(source)
         var story = Self.takeStory(&stories[Int(target.slot)])
-        story.firstTime = min(story.firstTime, absorbed.firstTime)
-        if absorbed.lastTime > story.lastTime {
-            story.lastTime = absorbed.lastTime
-            activity.push(absorbed.lastTime, target)
+        clocks[Int(target.slot)].firstTime = min(clocks[Int(target.slot)].firstTime, absorbedClock.firstTime)
+        if absorbedClock.lastTime > clocks[Int(target.slot)].lastTime {
+            clocks[Int(target.slot)].lastTime = absorbedClock.lastTime
+            activity.push(absorbedClock.lastTime, target)
         }
         story.severity = max(story.severity, absorbed.severity)
         story.exfiltrations.formUnion(absorbed.exfiltrations)
@@ -625,7 +636,7 @@ public struct StoryCorrelator: Correlator {
         // Sorted by serial, read once per story rather than on every comparison; serials are unique.
         var open: [(serial: Int, id: StoryID)] = []
         open.reserveCapacity(ids.count)
-        for id in ids where isOpen(id) { open.append((stories[Int(id.slot)]!.serial, id)) }
+        for id in ids where isOpen(id) { open.append((clocks[Int(id.slot)].serial, id)) }
         open.sort { $0.serial < $1.serial }
         return open.map(\.id)
     }
@@ -646,7 +657,7 @@ public struct StoryCorrelator: Correlator {
         // The least recently active first: those past the window, then, over the bound, the next least
         // recently active.
         while let (time, story) = activity.least {
-            guard isOpen(story), stories[Int(story.slot)]!.lastTime == time else {
+            guard isOpen(story), clocks[Int(story.slot)].lastTime == time else {
                 // Stale: the story was active again since, or is closed.
                 activity.removeLeast()
                 continue
@@ -660,7 +671,8 @@ public struct StoryCorrelator: Correlator {
             // Stale entries are dropped only when they come first; rebuild before they outnumber the stories.
             activity = ActivityHeap(
                 stories.indices.compactMap { slot in
-                    stories[slot].map { ($0.lastTime, StoryID(slot: Int32(slot), stamp: storyStamps[slot])) }
+                    stories[slot] == nil
+                        ? nil : (clocks[slot].lastTime, StoryID(slot: Int32(slot), stamp: storyStamps[slot]))
                 })
         }
     }
