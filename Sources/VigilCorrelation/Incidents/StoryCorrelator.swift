@@ -64,6 +64,8 @@ public struct StoryCorrelator: Correlator {
         var rule: String
         var layer: Layer
         var subject: String
+        // The executable a workload finding's subject goes with, kept apart: not joined into a new string.
+        var executable: Symbol
     }
 
     /// What is read of a story on every finding and every call, kept by slot apart from its record: a field
@@ -233,6 +235,11 @@ public struct StoryCorrelator: Correlator {
         /// Lists `entity`, at `node` in `graph`, among the story's entities unless it is there or the list is full.
         mutating func include(_ entity: Entity, at node: EntityGraph.NodeReference, in graph: EntityGraph) {
             guard entities.count < 256, !holds(entity, at: node, in: graph) else { return }
+            if entities.isEmpty {
+                // A story starts with two or three entities: room for them at once, not one by one.
+                entities.reserveCapacity(4)
+                nodes.reserveCapacity(4)
+            }
             entities.append(entity)
             nodes.append(node)
         }
@@ -328,8 +335,10 @@ public struct StoryCorrelator: Correlator {
                 if let latest = steps[index].latest {
                     steps[index].step.summary = writer.phrase(latest, count: steps[index].count).line
                 } else if steps[index].finding != nil {
-                    // Told by its first finding, as the narrative tells it: one phrase serves both.
-                    steps[index].step.summary = phrase(index, count: steps[index].count, writer: &writer).line
+                    // Told by its first finding, as the narrative tells it: one phrase, and one line, serve both.
+                    let line = phrase(index, count: steps[index].count, writer: &writer).line
+                    steps[index].phrase!.written = line
+                    steps[index].step.summary = line
                 } else {
                     continue
                 }
@@ -556,7 +565,8 @@ public struct StoryCorrelator: Correlator {
     }
 
     private mutating func add(_ finding: Finding, _ facts: FindingFacts, to id: StoryID) {
-        let key = StepKey(rule: finding.rule.id, layer: finding.layer, subject: facts.subject)
+        let key = StepKey(
+            rule: finding.rule.id, layer: finding.layer, subject: facts.subject, executable: facts.executable)
         let lastTime = clocks[Int(id.slot)].lastTime
         clocks[Int(id.slot)].firstTime = min(clocks[Int(id.slot)].firstTime, finding.time)
         clocks[Int(id.slot)].lastTime = max(lastTime, finding.time)

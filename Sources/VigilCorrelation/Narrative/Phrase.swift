@@ -9,8 +9,12 @@ struct Phrase {
     /// Where a cloud or cluster call came from (`from 203.0.113.7`), or empty.
     var origin: String
 
+    /// The line, once written: a step's summary and its narrative say the same line, written once.
+    var written: String? = nil
+
     /// The whole line: a step's summary.
     var line: String {
+        if let written { return written }
         // The non-empty parts joined by spaces, without the arrays a join would make.
         var line = actor
         if !predicate.isEmpty {
