@@ -117,19 +117,26 @@ public struct StoryCorrelator: Correlator {
         }
 
         /// The incident telling the story as it is now, which is then reported.
-        mutating func report(_ narrative: Narrative, _ writer: inout PhraseWriter) -> Incident {
+        /// `order` is storage reused from report to report.
+        mutating func report(_ narrative: Narrative, _ writer: inout PhraseWriter, order: inout [Int]) -> Incident {
             summarize(&writer)
-            let incident = incident(narrative, &writer)
+            let incident = incident(narrative, &writer, order: &order)
             reportedSteps = steps.count
             reportedFindings = findingCount
             return incident
         }
 
-        /// The incident telling the story; its steps' summaries must be written.
-        mutating func incident(_ narrative: Narrative, _ writer: inout PhraseWriter) -> Incident {
-            let order = Self.order(of: steps)
+        /// The incident telling the story; its steps' summaries must be written. `order` is storage reused from
+        /// report to report.
+        mutating func incident(_ narrative: Narrative, _ writer: inout PhraseWriter, order: inout [Int]) -> Incident {
+            Self.order(of: steps, into: &order)
             let ordered = order.map { steps[$0].step }
-            let findings = order.compactMap { steps[$0].finding }
+            // Sized at once: `compactMap` would grow the list finding by finding.
+            var findings: [Finding] = []
+            findings.reserveCapacity(order.count)
+            for index in order {
+                if let finding = steps[index].finding { findings.append(finding) }
+            }
             var severity = severity
             if let first = ordered.first?.layer, ordered.contains(where: { $0.layer != first }) {
                 // Two layers or more corroborate.
@@ -265,9 +272,9 @@ public struct StoryCorrelator: Correlator {
         }
 
         /// The indices of `steps` in time order. Sorted by index: a step holds its findings, too big to move around.
-        static func order(of steps: [Step]) -> [Int] {
+        static func order(of steps: [Step], into order: inout [Int]) {
             // Steps are mostly added in time order: sorted only when they are not. Each step's `order` is unique.
-            var order: [Int] = []
+            order.removeAll(keepingCapacity: true)
             order.reserveCapacity(steps.count)
             var inOrder = true
             for index in steps.indices where !steps[index].retired {
@@ -281,7 +288,6 @@ public struct StoryCorrelator: Correlator {
             if !inOrder {
                 order.sort { (steps[$0].step.time, steps[$0].order) < (steps[$1].step.time, steps[$1].order) }
             }
-            return order
         }
 
         /// The narrative of the steps in `order`, as ``Narrative/render(_:repeats:)`` tells it with each step's
@@ -377,6 +383,8 @@ public struct StoryCorrelator: Correlator {
     private var checked: [StoryID] = []
     private var joined: [StoryID] = []
     private var evictions: [(slot: Int32, entity: Entity)] = []
+    // Reused on every report: the order of the story's steps.
+    private var order: [Int] = []
     private var facts = FindingFacts()
     // The graph node of each workload's entity, by workload id; checked with the graph before use.
     private var workloadNodes: [EntityGraph.NodeReference?] = []
@@ -704,7 +712,7 @@ public struct StoryCorrelator: Correlator {
 
     private mutating func report(_ id: StoryID, into incidents: inout [Incident]) {
         guard isOpen(id) else { return }
-        incidents.append(stories[Int(id.slot)]!.report(narrative, &writer))
+        incidents.append(stories[Int(id.slot)]!.report(narrative, &writer, order: &order))
     }
 }
 

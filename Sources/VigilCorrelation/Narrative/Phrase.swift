@@ -15,8 +15,11 @@ struct Phrase {
     /// The whole line: a step's summary.
     var line: String {
         if let written { return written }
-        // The non-empty parts joined by spaces, without the arrays a join would make.
-        var line = actor
+        // The non-empty parts joined by spaces, without the arrays a join would make, in storage sized at once.
+        if origin.isEmpty && (actor.isEmpty || predicate.isEmpty) { return actor.isEmpty ? predicate : actor }
+        var line = ""
+        line.reserveCapacity(actor.utf8.count + predicate.utf8.count + origin.utf8.count + 2)
+        line += actor
         if !predicate.isEmpty {
             if !line.isEmpty { line += " " }
             line += predicate
