@@ -11,6 +11,9 @@ struct FindingFacts {
     var workload: (index: Int, id: WorkloadID)?
     /// Names what repeats are counted on: a rule firing again on the same subject is one step.
     var subject = ""
+    /// The executable of a workload finding, which names what repeats are counted on with ``subject``: kept
+    /// apart, not joined into a new string on every finding.
+    var executable = Symbol.none
     /// The address the node's role was used from, when that is not one of the node's addresses.
     var exfiltratedFrom: IPAddress?
 
@@ -55,6 +58,7 @@ struct FactReader {
         facts.entities.removeAll(keepingCapacity: true)
         facts.links.removeAll(keepingCapacity: true)
         facts.subject = ""
+        facts.executable = .none
         facts.exfiltratedFrom = nil
         facts.workload = nil
         let event = finding.event
@@ -118,8 +122,8 @@ struct FactReader {
             facts.workload = (index, event.workload)
             if event.container.isNone { subject = workload.id }
         }
-        subject += "|" + symbols.string(event.executable)
         facts.subject = subject
+        facts.executable = event.executable
         guard case .network(let network) = event.fields, event.process != .none else { return }
         let remote = network.remote.address
         let process = Entity.process(event.process)

@@ -64,14 +64,24 @@ public struct StoryCorrelator: Correlator {
         var rule: String
         var layer: Layer
         var subject: String
+        // The executable a workload finding's subject goes with, kept apart: not joined into a new string.
+        var executable: Symbol
+    }
+
+    /// What is read of a story on every finding and every call, kept by slot apart from its record: a field
+    /// read through the slot's optional record can copy the whole record (a retain of each of its arrays and
+    /// strings), and these few numbers sit together in one small record.
+    private struct StoryClock {
+        // The order in which stories opened: reports of one call come in that order.
+        var serial = 0
+        var firstTime: Int64 = 0
+        var lastTime: Int64 = 0
+        // The last call of ``correlate(_:into:)`` that listed the story as touched.
+        var listed = 0
     }
 
     private struct Story {
-        // The order in which stories opened: reports of one call come in that order.
-        var serial: Int
         var id: String
-        var firstTime: Int64
-        var lastTime: Int64
         var steps: [Step] = []
         // The step counted on for each key. A few steps are searched; past ``indexedSteps`` the steps are indexed
         // by key. Each step says whether it is its key's.
@@ -93,8 +103,6 @@ public struct StoryCorrelator: Correlator {
         // The head of the last title, and the steps it was made from: the first, and the root finding's.
         var titleHead: String?
         var titleFrom = (first: -1, root: -1)
-        // The last call of ``correlate(_:into:)`` that listed the story as touched.
-        var listed = 0
 
         var findingCount: Int {
             // By index: `reduce` would take each step by copy.
@@ -109,19 +117,26 @@ public struct StoryCorrelator: Correlator {
         }
 
         /// The incident telling the story as it is now, which is then reported.
-        mutating func report(_ narrative: Narrative, _ writer: inout PhraseWriter) -> Incident {
+        /// `order` is storage reused from report to report.
+        mutating func report(_ narrative: Narrative, _ writer: inout PhraseWriter, order: inout [Int]) -> Incident {
             summarize(&writer)
-            let incident = incident(narrative, &writer)
+            let incident = incident(narrative, &writer, order: &order)
             reportedSteps = steps.count
             reportedFindings = findingCount
             return incident
         }
 
-        /// The incident telling the story; its steps' summaries must be written.
-        mutating func incident(_ narrative: Narrative, _ writer: inout PhraseWriter) -> Incident {
-            let order = Self.order(of: steps)
+        /// The incident telling the story; its steps' summaries must be written. `order` is storage reused from
+        /// report to report.
+        mutating func incident(_ narrative: Narrative, _ writer: inout PhraseWriter, order: inout [Int]) -> Incident {
+            Self.order(of: steps, into: &order)
             let ordered = order.map { steps[$0].step }
-            let findings = order.compactMap { steps[$0].finding }
+            // Sized at once: `compactMap` would grow the list finding by finding.
+            var findings: [Finding] = []
+            findings.reserveCapacity(order.count)
+            for index in order {
+                if let finding = steps[index].finding { findings.append(finding) }
+            }
             var severity = severity
             if let first = ordered.first?.layer, ordered.contains(where: { $0.layer != first }) {
                 // Two layers or more corroborate.
@@ -177,8 +192,6 @@ public struct StoryCorrelator: Correlator {
             _ finding: Finding, _ key: StepKey, exfiltratedFrom: IPAddress?, cooldown: Int64, maximumSteps: Int,
             order: inout Int
         ) -> Addition {
-            firstTime = min(firstTime, finding.time)
-            lastTime = max(lastTime, finding.time)
             severity = max(severity, finding.severity)
             let addition: Addition
             if let index = step(for: key), abs(finding.time - steps[index].lastTime) <= cooldown {
@@ -229,6 +242,11 @@ public struct StoryCorrelator: Correlator {
         /// Lists `entity`, at `node` in `graph`, among the story's entities unless it is there or the list is full.
         mutating func include(_ entity: Entity, at node: EntityGraph.NodeReference, in graph: EntityGraph) {
             guard entities.count < 256, !holds(entity, at: node, in: graph) else { return }
+            if entities.isEmpty {
+                // A story starts with two or three entities: room for them at once, not one by one.
+                entities.reserveCapacity(4)
+                nodes.reserveCapacity(4)
+            }
             entities.append(entity)
             nodes.append(node)
         }
@@ -254,9 +272,9 @@ public struct StoryCorrelator: Correlator {
         }
 
         /// The indices of `steps` in time order. Sorted by index: a step holds its findings, too big to move around.
-        static func order(of steps: [Step]) -> [Int] {
+        static func order(of steps: [Step], into order: inout [Int]) {
             // Steps are mostly added in time order: sorted only when they are not. Each step's `order` is unique.
-            var order: [Int] = []
+            order.removeAll(keepingCapacity: true)
             order.reserveCapacity(steps.count)
             var inOrder = true
             for index in steps.indices where !steps[index].retired {
@@ -270,7 +288,6 @@ public struct StoryCorrelator: Correlator {
             if !inOrder {
                 order.sort { (steps[$0].step.time, steps[$0].order) < (steps[$1].step.time, steps[$1].order) }
             }
-            return order
         }
 
         /// The narrative of the steps in `order`, as ``Narrative/render(_:repeats:)`` tells it with each step's
@@ -324,8 +341,10 @@ public struct StoryCorrelator: Correlator {
                 if let latest = steps[index].latest {
                     steps[index].step.summary = writer.phrase(latest, count: steps[index].count).line
                 } else if steps[index].finding != nil {
-                    // Told by its first finding, as the narrative tells it: one phrase serves both.
-                    steps[index].step.summary = phrase(index, count: steps[index].count, writer: &writer).line
+                    // Told by its first finding, as the narrative tells it: one phrase, and one line, serve both.
+                    let line = phrase(index, count: steps[index].count, writer: &writer).line
+                    steps[index].phrase!.written = line
+                    steps[index].step.summary = line
                 } else {
                     continue
                 }
@@ -348,6 +367,7 @@ public struct StoryCorrelator: Correlator {
     // The open stories by slot (nil: free), each slot's incarnation, the free slots.
     private var stories: [Story?] = []
     private var storyStamps: [UInt32] = []
+    private var clocks: [StoryClock] = []
     private var freeStories: [Int32] = []
     private var openCount = 0
     // The stories by last activity, least recent first, so that expiry and the bound on open stories find
@@ -363,6 +383,8 @@ public struct StoryCorrelator: Correlator {
     private var checked: [StoryID] = []
     private var joined: [StoryID] = []
     private var evictions: [(slot: Int32, entity: Entity)] = []
+    // Reused on every report: the order of the story's steps.
+    private var order: [Int] = []
     private var facts = FindingFacts()
     // The graph node of each workload's entity, by workload id; checked with the graph before use.
     private var workloadNodes: [EntityGraph.NodeReference?] = []
@@ -393,8 +415,8 @@ public struct StoryCorrelator: Correlator {
         findings.withUnsafeBufferPointer { findings in
             for index in findings.indices {
                 let story = take(findings[index])
-                if stories[Int(story.slot)]!.listed != calls {
-                    stories[Int(story.slot)]!.listed = calls
+                if clocks[Int(story.slot)].listed != calls {
+                    clocks[Int(story.slot)].listed = calls
                     touched.append(story)
                 }
             }
@@ -450,12 +472,12 @@ public struct StoryCorrelator: Correlator {
             guard isOpen(story), !checked.contains(story) else { continue }
             checked.append(story)
             let slot = Int(story.slot)
-            if stories[slot]!.lastTime >= since && stories[slot]!.firstTime <= finding.time &+ window {
+            if clocks[slot].lastTime >= since && clocks[slot].firstTime <= finding.time &+ window {
                 joined.append(story)
             }
         }
         // The oldest story absorbs the others: its id is the one already reported first.
-        joined.sort { stories[Int($0.slot)]!.firstTime < stories[Int($1.slot)]!.firstTime }
+        joined.sort { clocks[Int($0.slot)].firstTime < clocks[Int($1.slot)].firstTime }
         let story = joined.first ?? open(at: finding.time)
         for other in joined.dropFirst() { merge(other, into: story) }
         add(finding, facts, to: story)
@@ -526,15 +548,18 @@ public struct StoryCorrelator: Correlator {
 
     private mutating func open(at time: Int64) -> StoryID {
         nextSerial += 1
-        let story = Story(serial: nextSerial, id: FindingID.nextIncident(), firstTime: time, lastTime: time)
+        let story = Story(id: FindingID.nextIncident())
+        let clock = StoryClock(serial: nextSerial, firstTime: time, lastTime: time)
         let id: StoryID
         if let slot = freeStories.popLast() {
             stories[Int(slot)] = story
+            clocks[Int(slot)] = clock
             id = StoryID(slot: slot, stamp: storyStamps[Int(slot)])
         } else {
             id = StoryID(slot: Int32(stories.count), stamp: 0)
             stories.append(story)
             storyStamps.append(0)
+            clocks.append(clock)
         }
         openCount += 1
         activity.push(time, id)
@@ -548,8 +573,11 @@ public struct StoryCorrelator: Correlator {
     }
 
     private mutating func add(_ finding: Finding, _ facts: FindingFacts, to id: StoryID) {
-        let key = StepKey(rule: finding.rule.id, layer: finding.layer, subject: facts.subject)
-        let lastTime = stories[Int(id.slot)]!.lastTime
+        let key = StepKey(
+            rule: finding.rule.id, layer: finding.layer, subject: facts.subject, executable: facts.executable)
+        let lastTime = clocks[Int(id.slot)].lastTime
+        clocks[Int(id.slot)].firstTime = min(clocks[Int(id.slot)].firstTime, finding.time)
+        clocks[Int(id.slot)].lastTime = max(lastTime, finding.time)
         // Changed in place, through one access: moving a story out and back costs a copy of its record.
         let addition = stories[Int(id.slot)]!.add(
             finding, key, exfiltratedFrom: facts.exfiltratedFrom, cooldown: configuration.cooldown.nanoseconds,
@@ -572,12 +600,13 @@ public struct StoryCorrelator: Correlator {
     private mutating func merge(_ source: StoryID, into target: StoryID) {
         guard isOpen(source), isOpen(target) else { return }
         let absorbed = Self.takeStory(&stories[Int(source.slot)])
+        let absorbedClock = clocks[Int(source.slot)]
         release(source)
         var story = Self.takeStory(&stories[Int(target.slot)])
-        story.firstTime = min(story.firstTime, absorbed.firstTime)
-        if absorbed.lastTime > story.lastTime {
-            story.lastTime = absorbed.lastTime
-            activity.push(absorbed.lastTime, target)
+        clocks[Int(target.slot)].firstTime = min(clocks[Int(target.slot)].firstTime, absorbedClock.firstTime)
+        if absorbedClock.lastTime > clocks[Int(target.slot)].lastTime {
+            clocks[Int(target.slot)].lastTime = absorbedClock.lastTime
+            activity.push(absorbedClock.lastTime, target)
         }
         story.severity = max(story.severity, absorbed.severity)
         story.exfiltrations.formUnion(absorbed.exfiltrations)
@@ -625,7 +654,7 @@ public struct StoryCorrelator: Correlator {
         // Sorted by serial, read once per story rather than on every comparison; serials are unique.
         var open: [(serial: Int, id: StoryID)] = []
         open.reserveCapacity(ids.count)
-        for id in ids where isOpen(id) { open.append((stories[Int(id.slot)]!.serial, id)) }
+        for id in ids where isOpen(id) { open.append((clocks[Int(id.slot)].serial, id)) }
         open.sort { $0.serial < $1.serial }
         return open.map(\.id)
     }
@@ -646,7 +675,7 @@ public struct StoryCorrelator: Correlator {
         // The least recently active first: those past the window, then, over the bound, the next least
         // recently active.
         while let (time, story) = activity.least {
-            guard isOpen(story), stories[Int(story.slot)]!.lastTime == time else {
+            guard isOpen(story), clocks[Int(story.slot)].lastTime == time else {
                 // Stale: the story was active again since, or is closed.
                 activity.removeLeast()
                 continue
@@ -660,7 +689,8 @@ public struct StoryCorrelator: Correlator {
             // Stale entries are dropped only when they come first; rebuild before they outnumber the stories.
             activity = ActivityHeap(
                 stories.indices.compactMap { slot in
-                    stories[slot].map { ($0.lastTime, StoryID(slot: Int32(slot), stamp: storyStamps[slot])) }
+                    stories[slot] == nil
+                        ? nil : (clocks[slot].lastTime, StoryID(slot: Int32(slot), stamp: storyStamps[slot]))
                 })
         }
     }
@@ -682,7 +712,7 @@ public struct StoryCorrelator: Correlator {
 
     private mutating func report(_ id: StoryID, into incidents: inout [Incident]) {
         guard isOpen(id) else { return }
-        incidents.append(stories[Int(id.slot)]!.report(narrative, &writer))
+        incidents.append(stories[Int(id.slot)]!.report(narrative, &writer, order: &order))
     }
 }
 

@@ -9,10 +9,17 @@ struct Phrase {
     /// Where a cloud or cluster call came from (`from 203.0.113.7`), or empty.
     var origin: String
 
+    /// The line, once written: a step's summary and its narrative say the same line, written once.
+    var written: String? = nil
+
     /// The whole line: a step's summary.
     var line: String {
-        // The non-empty parts joined by spaces, without the arrays a join would make.
-        var line = actor
+        if let written { return written }
+        // The non-empty parts joined by spaces, without the arrays a join would make, in storage sized at once.
+        if origin.isEmpty && (actor.isEmpty || predicate.isEmpty) { return actor.isEmpty ? predicate : actor }
+        var line = ""
+        line.reserveCapacity(actor.utf8.count + predicate.utf8.count + origin.utf8.count + 2)
+        line += actor
         if !predicate.isEmpty {
             if !line.isEmpty { line += " " }
             line += predicate
