@@ -25,29 +25,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Rules: built-in pack + Falco stable rules, realistic mix, 1M events (one shard)") { benchmark in
         let fixture = RuleFixture.shared
         var detector = RuleDetector(rules: fixture.rules, symbols: fixture.symbols)
-        var findings: [Finding] = []
-        findings.reserveCapacity(1_024)
-        // Warm up: every path, command line and peer of the mix interned and memoised once.
-        for batch in fixture.batches { detector.inspect(batch, into: &findings) }
-        findings.removeAll(keepingCapacity: true)
-        var raised = 0
-        var evaluated = 0
-        let total = benchmark.scaledIterations.count
-        let start = ContinuousClock.now
-        benchmark.startMeasurement()
-        while evaluated < total {
-            for batch in fixture.batches where evaluated < total {
-                detector.inspect(batch, into: &findings)
-                evaluated += batch.count
-                raised += findings.count
-                findings.removeAll(keepingCapacity: true)
-            }
-        }
-        benchmark.stopMeasurement()
-        let elapsed = (ContinuousClock.now - start) / .seconds(1)
-        benchmark.measurement(RuleMetrics.eventsPerSecond, Int(Double(evaluated) / elapsed))
-        // A benign mix raises nothing; a finding allocates (its explanation), so any would show here.
-        benchmark.measurement(RuleMetrics.findings, raised)
+        drive(&detector, fixture.batches, benchmark)
         benchmark.measurement(RuleMetrics.rules, fixture.rules.count)
         benchmark.measurement(RuleMetrics.skipped, fixture.failed)
     }
