@@ -116,7 +116,7 @@ public final class BPFObject: @unchecked Sendable {
         }
     }
 
-    /// Attaches a loaded program at the hook its section names (`raw_tp/sys_enter`, `tp/sched/...`).
+    /// Attaches a loaded program at the hook its section names (`tp_btf/sys_exit`, `raw_tp/...`, `tp/sched/...`).
     /// It stays attached until this object is closed.
     public func attach(program: String) throws {
         guard let found = bpf_object__find_program_by_name(object, program) else {
